@@ -1,0 +1,273 @@
+//! Harness for the template's test suite: option sets, generation through the cargo-generate
+//! binary (the command our users run), and the file set each option set must produce.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+pub mod checks;
+
+/// The cargo-generate release the template is tested with (the newest that builds on rustc 1.95).
+pub const CARGO_GENERATE_VERSION: &str = "0.23.14";
+
+pub const LICENSES: [&str; 5] = ["Apache-2.0", "BSD-3-Clause", "MIT", "MIT OR Apache-2.0", "Proprietary"];
+pub const CI_SYSTEMS: [&str; 3] = ["github", "gitlab", "none"];
+
+/// One answer to every template option (DESIGN.md section 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    pub license: &'static str,
+    pub api: bool,
+    pub ui: bool,
+    pub docker: bool,
+    pub ci: &'static str,
+    pub infrastructure: bool,
+    pub docs: bool,
+    pub notebooks: bool,
+}
+
+impl Options {
+    /// The defaults of cargo-generate.toml.
+    pub fn defaults() -> Self {
+        Options {
+            license: "MIT OR Apache-2.0",
+            api: true,
+            ui: true,
+            docker: true,
+            ci: "github",
+            infrastructure: true,
+            docs: true,
+            notebooks: true,
+        }
+    }
+
+    /// The web UI, the images and the manifests all need the API.
+    pub fn is_valid(&self) -> bool {
+        self.api || !(self.ui || self.docker || self.infrastructure)
+    }
+
+    /// The options as `-d name=value` arguments.
+    pub fn defines(&self) -> Vec<String> {
+        let values = [
+            ("license", self.license.to_string()),
+            ("api", self.api.to_string()),
+            ("ui", self.ui.to_string()),
+            ("docker", self.docker.to_string()),
+            ("ci", self.ci.to_string()),
+            ("infrastructure", self.infrastructure.to_string()),
+            ("docs", self.docs.to_string()),
+            ("notebooks", self.notebooks.to_string()),
+        ];
+        values.into_iter().flat_map(|(name, value)| ["-d".to_string(), format!("{name}={value}")]).collect()
+    }
+
+    /// The option values as (name, value) pairs, for pairwise coverage.
+    fn values(&self) -> [(&'static str, String); 8] {
+        [
+            ("license", self.license.to_string()),
+            ("api", self.api.to_string()),
+            ("ui", self.ui.to_string()),
+            ("docker", self.docker.to_string()),
+            ("ci", self.ci.to_string()),
+            ("infrastructure", self.infrastructure.to_string()),
+            ("docs", self.docs.to_string()),
+            ("notebooks", self.notebooks.to_string()),
+        ]
+    }
+
+    /// Every valid combination of option values.
+    pub fn all_valid() -> Vec<Options> {
+        let bools = [false, true];
+        let mut all = Vec::new();
+        for license in LICENSES {
+            for api in bools {
+                for ui in bools {
+                    for docker in bools {
+                        for ci in CI_SYSTEMS {
+                            for infrastructure in bools {
+                                for docs in bools {
+                                    for notebooks in bools {
+                                        let options =
+                                            Options { license, api, ui, docker, ci, infrastructure, docs, notebooks };
+                                        if options.is_valid() {
+                                            all.push(options);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        all
+    }
+}
+
+/// The preset values files in examples/, by name.
+pub const PRESETS: [&str; 4] = ["full", "minimal", "research", "service"];
+
+/// Reads a preset from examples/<name>.toml.
+pub fn preset(name: &str) -> Options {
+    let path = repo_root().join("examples").join(format!("{name}.toml"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let table: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let values = table["values"].as_table().expect("a [values] table");
+    let flag = |name: &str| values[name].as_bool().unwrap_or_else(|| panic!("{name} is a bool"));
+    let choice = |name: &str, choices: &[&'static str]| -> &'static str {
+        let value = values.get(name).and_then(|v| v.as_str());
+        match value {
+            Some(value) => choices.iter().copied().find(|c| *c == value).unwrap_or_else(|| panic!("{name} = {value}")),
+            None => Options::defaults().license,
+        }
+    };
+    Options {
+        license: choice("license", &LICENSES),
+        api: flag("api"),
+        ui: flag("ui"),
+        docker: flag("docker"),
+        ci: choice("ci", &CI_SYSTEMS),
+        infrastructure: flag("infrastructure"),
+        docs: flag("docs"),
+        notebooks: flag("notebooks"),
+    }
+}
+
+/// A small set of valid option sets in which every pair of values of two options that can occur
+/// together occurs at least once (greedy covering; deterministic).
+pub fn pairwise_covering_set() -> Vec<Options> {
+    fn pairs(options: &Options) -> BTreeSet<(String, String)> {
+        let values = options.values();
+        let mut pairs = BTreeSet::new();
+        for (i, (a_name, a_value)) in values.iter().enumerate() {
+            for (b_name, b_value) in &values[i + 1..] {
+                pairs.insert((format!("{a_name}={a_value}"), format!("{b_name}={b_value}")));
+            }
+        }
+        pairs
+    }
+    let candidates = Options::all_valid();
+    let mut uncovered: BTreeSet<_> = candidates.iter().flat_map(pairs).collect();
+    let mut chosen = Vec::new();
+    while !uncovered.is_empty() {
+        let best = candidates
+            .iter()
+            .max_by_key(|c| pairs(c).intersection(&uncovered).count())
+            .expect("candidates");
+        for pair in pairs(best) {
+            uncovered.remove(&pair);
+        }
+        chosen.push(best.clone());
+    }
+    chosen
+}
+
+/// The root of the template repository.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the repo").to_path_buf()
+}
+
+/// The cargo-generate binary: `$CARGO_GENERATE`, else `cargo-generate` on PATH.
+pub fn cargo_generate() -> Command {
+    let program = std::env::var("CARGO_GENERATE").unwrap_or_else(|_| "cargo-generate".to_string());
+    let mut command = Command::new(program);
+    command.arg("generate").env("RUST_BACKTRACE", "0").env("CARGO_GENERATE_LOG", "error");
+    command
+}
+
+/// A generated project in its own temporary directory.
+pub struct Generated {
+    pub dir: PathBuf,
+    pub output: Output,
+    _parent: TempDir,
+}
+
+/// Runs `cargo generate --path <repo> --name <name> --silent` with extra arguments, without a TTY,
+/// into a fresh temporary directory. The project directory may not exist if generation failed.
+pub fn generate(name: &str, args: &[String]) -> Generated {
+    let parent = tempfile::tempdir().expect("temp dir");
+    let output = cargo_generate()
+        .arg("--path")
+        .arg(repo_root())
+        .args(["--name", name, "--silent", "--vcs", "none", "--destination"])
+        .arg(parent.path())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("cargo-generate runs (install it: cargo install cargo-generate --version 0.23.14 --locked)");
+    Generated { dir: parent.path().join(name), output, _parent: parent }
+}
+
+/// Generates a project and panics with cargo-generate's output if that fails.
+pub fn generate_ok(name: &str, args: &[String]) -> Generated {
+    let generated = generate(name, args);
+    assert!(
+        generated.output.status.success(),
+        "cargo generate {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&generated.output.stdout),
+        String::from_utf8_lossy(&generated.output.stderr)
+    );
+    generated
+}
+
+/// Every file below `dir`, as '/'-separated paths relative to it.
+pub fn files(dir: &Path) -> BTreeSet<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let relative = path.strip_prefix(root).expect("below root");
+                out.insert(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Whether a template path is kept for `options`: the spec hooks/post.rhai must meet, written
+/// independently of it.
+fn kept(path: &str, options: &Options) -> bool {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    if under("api") {
+        options.api
+    } else if under("ui") {
+        options.api && options.ui
+    } else if under("deployment/docker") || path == ".dockerignore" {
+        options.docker
+    } else if under(".github") {
+        options.ci == "github"
+    } else if path == ".gitlab-ci.yml" {
+        options.ci == "gitlab"
+    } else if under("infrastructure") {
+        options.infrastructure
+    } else if under("docs") {
+        options.docs
+    } else if under("src/notebooks") {
+        options.notebooks
+    } else {
+        true
+    }
+}
+
+/// The exact file set a project generated with `options` must have.
+pub fn expected_files(options: &Options) -> BTreeSet<String> {
+    let template = repo_root().join("template");
+    let mut expected: BTreeSet<String> = files(&template)
+        .into_iter()
+        .filter(|path| path != "cargo-generate.toml" && !path.starts_with("licenses/"))
+        .filter(|path| kept(path, options))
+        .collect();
+    let licence_files: &[&str] = match options.license {
+        "MIT OR Apache-2.0" => &["LICENSE-MIT", "LICENSE-APACHE"],
+        "Proprietary" => &[],
+        _ => &["LICENSE"],
+    };
+    expected.extend(licence_files.iter().map(|f| f.to_string()));
+    expected
+}

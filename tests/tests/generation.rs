@@ -1,0 +1,186 @@
+//! The fast tier: generation without a TTY for every preset and a pairwise covering set of option
+//! values, each checked for its exact file set, complete rendering and pruning, parseable config
+//! files and a workspace cargo understands; bad input; reproducibility.
+
+use std::process::Command;
+
+use template_tests::checks::check_project;
+use template_tests::{
+    CARGO_GENERATE_VERSION, Options, PRESETS, files, generate, generate_ok, pairwise_covering_set, preset, repo_root,
+};
+
+fn stderr_and_stdout(generated: &template_tests::Generated) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&generated.output.stderr),
+        String::from_utf8_lossy(&generated.output.stdout)
+    )
+}
+
+/// `cargo metadata` resolves the generated workspace (members, path and registry dependencies).
+fn assert_cargo_metadata(dir: &std::path::Path) {
+    let output = Command::new("cargo")
+        .args(["metadata", "--format-version", "1"])
+        .current_dir(dir)
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "cargo metadata in {}:\n{}", dir.display(), String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn the_tested_cargo_generate_is_installed() {
+    let output = template_tests::cargo_generate().arg("--version").output().expect("cargo-generate runs");
+    let version = String::from_utf8_lossy(&output.stdout);
+    assert!(version.contains(CARGO_GENERATE_VERSION), "expected cargo-generate {CARGO_GENERATE_VERSION}, found {version}");
+}
+
+#[test]
+fn every_preset_generates_from_its_values_file() {
+    for name in PRESETS {
+        let values_file = repo_root().join("examples").join(format!("{name}.toml"));
+        let generated = generate_ok("preset-project", &["--values-file".into(), values_file.display().to_string()]);
+        check_project(&generated.dir, &preset(name));
+        assert_cargo_metadata(&generated.dir);
+    }
+}
+
+#[test]
+fn a_pairwise_covering_set_of_options_generates_with_defines() {
+    let option_sets = pairwise_covering_set();
+    assert!(option_sets.len() < 30, "the covering set stays small: {}", option_sets.len());
+    for options in option_sets {
+        let generated = generate_ok("pairwise-project", &options.defines());
+        check_project(&generated.dir, &options);
+        assert_cargo_metadata(&generated.dir);
+    }
+}
+
+#[test]
+fn the_defaults_are_the_full_preset() {
+    let generated = generate_ok("default-project", &[]);
+    assert_eq!(preset("full"), Options::defaults());
+    check_project(&generated.dir, &Options::defaults());
+}
+
+#[test]
+fn names_that_cannot_work_are_refused_before_anything_is_written() {
+    let cases = [
+        ("1st-model", "starts with a digit"),
+        ("test", "is reserved"),
+        ("std", "is reserved"),
+        ("core", "is reserved"),
+        ("match", "is reserved"),
+        ("serde", "is reserved"),
+        ("linfa", "is reserved"),
+    ];
+    for (name, message) in cases {
+        let generated = generate(name, &[]);
+        assert!(!generated.output.status.success(), "{name} was accepted");
+        let output = stderr_and_stdout(&generated);
+        assert!(output.contains(message), "{name}: expected {message:?} in:\n{output}");
+        assert!(!generated.dir.exists(), "{name}: {} was left behind", generated.dir.display());
+    }
+}
+
+#[test]
+fn option_combinations_without_the_api_are_refused() {
+    let cases = [
+        (vec!["-d", "api=false", "-d", "ui=true", "-d", "docker=false", "-d", "infrastructure=false"], "ui=true"),
+        (vec!["-d", "api=false", "-d", "ui=false", "-d", "infrastructure=false"], "docker=true"),
+        (vec!["-d", "api=false", "-d", "docker=false"], "infrastructure=true"),
+    ];
+    for (args, message) in cases {
+        let args: Vec<String> = args.into_iter().map(String::from).collect();
+        let generated = generate("combination", &args);
+        assert!(!generated.output.status.success(), "{args:?} was accepted");
+        let output = stderr_and_stdout(&generated);
+        assert!(output.contains(message) && output.contains("set api=true"), "{args:?}: unclear error:\n{output}");
+        // cargo-generate 0.23 creates the destination before pre hooks run: it must stay empty.
+        if generated.dir.exists() {
+            assert!(files(&generated.dir).is_empty(), "{args:?}: files were written");
+        }
+    }
+}
+
+#[test]
+fn generating_twice_gives_identical_trees() {
+    let first = generate_ok("twice", &Options::defaults().defines());
+    let second = generate_ok("twice", &Options::defaults().defines());
+    let paths = files(&first.dir);
+    assert_eq!(paths, files(&second.dir));
+    for path in paths {
+        let a = std::fs::read(first.dir.join(&path)).expect("read");
+        let b = std::fs::read(second.dir.join(&path)).expect("read");
+        assert!(a == b, "{path} differs between two generations");
+    }
+}
+
+#[test]
+fn licence_choices_give_their_texts() {
+    let mit = generate_ok("licensed", &["-d".into(), "license=MIT".into()]);
+    let text = std::fs::read_to_string(mit.dir.join("LICENSE")).expect("LICENSE");
+    assert!(text.starts_with("MIT License\n\nCopyright (c) 20"), "{text}");
+    let manifest = std::fs::read_to_string(mit.dir.join("Cargo.toml")).expect("Cargo.toml");
+    assert!(manifest.contains("license = \"MIT\""));
+
+    let proprietary = generate_ok("closed", &["-d".into(), "license=Proprietary".into()]);
+    let manifest = std::fs::read_to_string(proprietary.dir.join("Cargo.toml")).expect("Cargo.toml");
+    assert!(manifest.contains("publish = false") && !manifest.contains("license ="), "{manifest}");
+}
+
+#[test]
+fn the_readme_names_only_make_targets_that_exist() {
+    for name in PRESETS {
+        let values_file = repo_root().join("examples").join(format!("{name}.toml"));
+        let generated = generate_ok("readme-project", &["--values-file".into(), values_file.display().to_string()]);
+        let makefile = std::fs::read_to_string(generated.dir.join("Makefile")).expect("Makefile");
+        let targets: Vec<&str> = makefile
+            .lines()
+            .filter(|line| line.contains(" ## "))
+            .filter_map(|line| line.split_once(':').map(|(target, _)| target))
+            .collect();
+        let readme = std::fs::read_to_string(generated.dir.join("README.md")).expect("README.md");
+        for word in readme.split("make ").skip(1) {
+            let target: String = word.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+            if !target.is_empty() {
+                assert!(targets.contains(&target.as_str()), "{name}: README names `make {target}`, not in {targets:?}");
+            }
+        }
+        for target in &targets {
+            assert!(readme.contains(&format!("make {target}")), "{name}: README does not document `make {target}`");
+        }
+    }
+}
+
+/// `cargo generate --git <repo>` with no subfolder finds the template in template/ and asks nothing.
+#[test]
+fn generating_from_git_finds_the_template() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    let git = |args: &[&str]| {
+        let status = Command::new("git").args(args).current_dir(repo.path()).status().expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    };
+    for part in ["template", "hooks", "examples"] {
+        let status = Command::new("cp")
+            .arg("-R")
+            .arg(repo_root().join(part))
+            .arg(repo.path())
+            .status()
+            .expect("cp runs");
+        assert!(status.success());
+    }
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A", "-f"]);
+    git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "template"]);
+    let destination = tempfile::tempdir().expect("temp dir");
+    let output = template_tests::cargo_generate()
+        .arg("--git")
+        .arg(format!("file://{}", repo.path().display()))
+        .args(["--name", "from-git", "--silent", "--vcs", "none", "--destination"])
+        .arg(destination.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("cargo-generate runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    check_project(&destination.path().join("from-git"), &Options::defaults());
+}
