@@ -184,3 +184,65 @@ fn generating_from_git_finds_the_template() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     check_project(&destination.path().join("from-git"), &Options::defaults());
 }
+
+/// The names hooks/check-name.rhai refuses include every crate the generated workspace depends on,
+/// so a project can never be named like one of its own dependencies.
+#[test]
+fn reserved_names_cover_every_dependency() {
+    let hook = std::fs::read_to_string(repo_root().join("hooks/check-name.rhai")).expect("hook");
+    let list = hook.split("const RESERVED = [").nth(1).and_then(|rest| rest.split("];").next()).expect("RESERVED list");
+    let reserved: std::collections::BTreeSet<String> = list
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .flat_map(|line| line.split(','))
+        .map(|word| word.trim().trim_matches('"').to_string())
+        .filter(|word| !word.is_empty())
+        .collect();
+
+    let generated = generate_ok("deps-probe", &Options::defaults().defines());
+    let output = Command::new("cargo")
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(&generated.dir)
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("metadata JSON");
+    let workspace_packages: Vec<String> = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .map(|p| p["name"].as_str().expect("name").to_string())
+        .collect();
+    for package in metadata["packages"].as_array().expect("packages") {
+        for dependency in package["dependencies"].as_array().expect("dependencies") {
+            let name = dependency["name"].as_str().expect("name");
+            if workspace_packages.iter().any(|p| p == name) {
+                continue;
+            }
+            let crate_name = name.replace('-', "_");
+            assert!(reserved.contains(&crate_name), "hooks/check-name.rhai does not reserve the dependency {crate_name}");
+        }
+    }
+}
+
+/// Data layers, models and reports are produced, not committed: their folders exist in a fresh
+/// project (so a clone has them) and everything put in them is git-ignored.
+#[test]
+fn data_folders_exist_and_their_contents_are_ignored() {
+    let generated = generate_ok("data-folders", &Options::defaults().defines());
+    let dir = &generated.dir;
+    let folders = ["src/datasets/bronze", "src/datasets/silver", "src/datasets/gold", "src/models", "api/models", "reports/figures"];
+    for folder in folders {
+        assert!(dir.join(folder).join(".gitkeep").is_file(), "{folder}/.gitkeep");
+        std::fs::write(dir.join(folder).join("output.csv"), "made by a pipeline step").expect("write");
+    }
+    std::fs::write(dir.join("config/.env"), "SECRET=1").expect("write");
+    let git = |args: &[&str]| Command::new("git").args(args).current_dir(dir).output().expect("git runs");
+    assert!(git(&["init", "-q"]).status.success());
+    let status = String::from_utf8_lossy(&git(&["status", "--porcelain", "--untracked-files=all"]).stdout).to_string();
+    for folder in folders {
+        assert!(status.contains(&format!("{folder}/.gitkeep")), "{folder}/.gitkeep is not committable:\n{status}");
+        assert!(!status.contains(&format!("{folder}/output.csv")), "{folder} contents are not ignored");
+    }
+    assert!(!status.contains("config/.env\n") && status.contains("config/.env.example"), "{status}");
+}
