@@ -9,7 +9,9 @@ pub fn check_project(dir: &Path, options: &Options) {
     assert_file_set(dir, options);
     for path in files(dir) {
         let full = dir.join(&path);
-        let Ok(text) = std::fs::read_to_string(&full) else { continue };
+        let Ok(text) = std::fs::read_to_string(&full) else {
+            continue;
+        };
         assert_rendered(&path, &text);
         assert_parses(&path, &text);
         assert_no_pruned_references(&path, &text, options);
@@ -34,26 +36,38 @@ fn assert_rendered(path: &str, text: &str) {
     for (number, line) in text.lines().enumerate() {
         let without_github_expressions = line.replace("${{", "");
         assert!(
-            !line.contains("{%") && !line.contains("%}") && !without_github_expressions.contains("{{"),
+            !line.contains("{%")
+                && !line.contains("%}")
+                && !without_github_expressions.contains("{{"),
             "{path}:{}: unrendered Liquid: {line}",
             number + 1
         );
-        assert!(!line.contains("liquid:"), "{path}:{}: Liquid error text: {line}", number + 1);
+        assert!(
+            !line.contains("liquid:"),
+            "{path}:{}: Liquid error text: {line}",
+            number + 1
+        );
     }
 }
 
 /// Every TOML, YAML and JSON file parses.
 fn assert_parses(path: &str, text: &str) {
-    let extension = Path::new(path).extension().and_then(|e| e.to_str()).unwrap_or("");
+    let extension = Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
     match extension {
         "toml" => {
-            text.parse::<toml::Table>().unwrap_or_else(|e| panic!("{path}: invalid TOML: {e}"));
+            text.parse::<toml::Table>()
+                .unwrap_or_else(|e| panic!("{path}: invalid TOML: {e}"));
         }
         "yml" | "yaml" => {
-            yaml_rust2::YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{path}: invalid YAML: {e}"));
+            yaml_rust2::YamlLoader::load_from_str(text)
+                .unwrap_or_else(|e| panic!("{path}: invalid YAML: {e}"));
         }
         "json" | "ipynb" => {
-            serde_json::from_str::<serde_json::Value>(text).unwrap_or_else(|e| panic!("{path}: invalid JSON: {e}"));
+            serde_json::from_str::<serde_json::Value>(text)
+                .unwrap_or_else(|e| panic!("{path}: invalid JSON: {e}"));
         }
         _ => {}
     }
@@ -69,7 +83,13 @@ fn pruned_markers(options: &Options) -> Vec<&'static str> {
         markers.extend(["ui/", "-ui", "make ui"]);
     }
     if !options.docker {
-        markers.extend(["deployment/docker", "Dockerfile", "docker compose", "make up", "docker-build"]);
+        markers.extend([
+            "deployment/docker",
+            "Dockerfile",
+            "docker compose",
+            "make up",
+            "docker-build",
+        ]);
     }
     if options.ci != "github" {
         markers.extend([".github", "GitHub Actions"]);
@@ -92,7 +112,10 @@ fn pruned_markers(options: &Options) -> Vec<&'static str> {
 fn assert_no_pruned_references(path: &str, text: &str, options: &Options) {
     for marker in pruned_markers(options) {
         if let Some(number) = text.lines().position(|line| line.contains(marker)) {
-            panic!("{path}:{}: refers to a pruned part ({marker:?}) with {options:?}", number + 1);
+            panic!(
+                "{path}:{}: refers to a pruned part ({marker:?}) with {options:?}",
+                number + 1
+            );
         }
     }
 }

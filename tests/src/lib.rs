@@ -12,7 +12,13 @@ pub mod checks;
 /// The cargo-generate release the template is tested with (the newest that builds on rustc 1.95).
 pub const CARGO_GENERATE_VERSION: &str = "0.23.14";
 
-pub const LICENSES: [&str; 5] = ["Apache-2.0", "BSD-3-Clause", "MIT", "MIT OR Apache-2.0", "Proprietary"];
+pub const LICENSES: [&str; 5] = [
+    "Apache-2.0",
+    "BSD-3-Clause",
+    "MIT",
+    "MIT OR Apache-2.0",
+    "Proprietary",
+];
 pub const CI_SYSTEMS: [&str; 3] = ["github", "gitlab", "none"];
 
 /// One answer to every template option (DESIGN.md section 2).
@@ -50,20 +56,13 @@ impl Options {
 
     /// The options as `-d name=value` arguments.
     pub fn defines(&self) -> Vec<String> {
-        let values = [
-            ("license", self.license.to_string()),
-            ("api", self.api.to_string()),
-            ("ui", self.ui.to_string()),
-            ("docker", self.docker.to_string()),
-            ("ci", self.ci.to_string()),
-            ("infrastructure", self.infrastructure.to_string()),
-            ("docs", self.docs.to_string()),
-            ("notebooks", self.notebooks.to_string()),
-        ];
-        values.into_iter().flat_map(|(name, value)| ["-d".to_string(), format!("{name}={value}")]).collect()
+        self.values()
+            .into_iter()
+            .flat_map(|(name, value)| ["-d".to_string(), format!("{name}={value}")])
+            .collect()
     }
 
-    /// The option values as (name, value) pairs, for pairwise coverage.
+    /// The option values as (name, value) pairs.
     fn values(&self) -> [(&'static str, String); 8] {
         [
             ("license", self.license.to_string()),
@@ -89,8 +88,16 @@ impl Options {
                             for infrastructure in bools {
                                 for docs in bools {
                                     for notebooks in bools {
-                                        let options =
-                                            Options { license, api, ui, docker, ci, infrastructure, docs, notebooks };
+                                        let options = Options {
+                                            license,
+                                            api,
+                                            ui,
+                                            docker,
+                                            ci,
+                                            infrastructure,
+                                            docs,
+                                            notebooks,
+                                        };
                                         if options.is_valid() {
                                             all.push(options);
                                         }
@@ -113,22 +120,32 @@ pub const PRESETS: [&str; 4] = ["full", "minimal", "research", "service"];
 pub fn preset(name: &str) -> Options {
     let path = repo_root().join("examples").join(format!("{name}.toml"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let table: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let table: toml::Table =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let values = table["values"].as_table().expect("a [values] table");
-    let flag = |name: &str| values[name].as_bool().unwrap_or_else(|| panic!("{name} is a bool"));
-    let choice = |name: &str, choices: &[&'static str]| -> &'static str {
-        let value = values.get(name).and_then(|v| v.as_str());
-        match value {
-            Some(value) => choices.iter().copied().find(|c| *c == value).unwrap_or_else(|| panic!("{name} = {value}")),
-            None => Options::defaults().license,
+    let flag = |name: &str| {
+        values[name]
+            .as_bool()
+            .unwrap_or_else(|| panic!("{name} is a bool"))
+    };
+    // A preset may leave a choice at its default.
+    let choice = |name: &str, choices: &[&'static str], default: &'static str| -> &'static str {
+        match values.get(name).and_then(|v| v.as_str()) {
+            Some(value) => choices
+                .iter()
+                .copied()
+                .find(|c| *c == value)
+                .unwrap_or_else(|| panic!("{name} = {value}")),
+            None => default,
         }
     };
+    let defaults = Options::defaults();
     Options {
-        license: choice("license", &LICENSES),
+        license: choice("license", &LICENSES, defaults.license),
         api: flag("api"),
         ui: flag("ui"),
         docker: flag("docker"),
-        ci: choice("ci", &CI_SYSTEMS),
+        ci: choice("ci", &CI_SYSTEMS, defaults.ci),
         infrastructure: flag("infrastructure"),
         docs: flag("docs"),
         notebooks: flag("notebooks"),
@@ -166,14 +183,20 @@ pub fn pairwise_covering_set() -> Vec<Options> {
 
 /// The root of the template repository.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the repo").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the repo")
+        .to_path_buf()
 }
 
 /// The cargo-generate binary: `$CARGO_GENERATE`, else `cargo-generate` on PATH.
 pub fn cargo_generate() -> Command {
     let program = std::env::var("CARGO_GENERATE").unwrap_or_else(|_| "cargo-generate".to_string());
     let mut command = Command::new(program);
-    command.arg("generate").env("RUST_BACKTRACE", "0").env("CARGO_GENERATE_LOG", "error");
+    command
+        .arg("generate")
+        .env("RUST_BACKTRACE", "0")
+        .env("CARGO_GENERATE_LOG", "error");
     command
 }
 
@@ -197,7 +220,11 @@ pub fn generate(name: &str, args: &[String]) -> Generated {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("cargo-generate runs (install it: cargo install cargo-generate --version 0.23.14 --locked)");
-    Generated { dir: parent.path().join(name), output, _parent: parent }
+    Generated {
+        dir: parent.path().join(name),
+        output,
+        _parent: parent,
+    }
 }
 
 /// Generates a project and panics with cargo-generate's output if that fails.

@@ -22,7 +22,11 @@ fn run(dir: &Path, program: &str, args: &[&str]) {
         .env_remove("RUST_LOG")
         .output()
         .unwrap_or_else(|e| panic!("{program} runs: {e}"));
-    eprintln!("{program} {} ({:.0} s)", args.join(" "), started.elapsed().as_secs_f64());
+    eprintln!(
+        "{program} {} ({:.0} s)",
+        args.join(" "),
+        started.elapsed().as_secs_f64()
+    );
     assert!(
         output.status.success(),
         "{program} {args:?} failed in {}:\n{}\n{}",
@@ -34,14 +38,28 @@ fn run(dir: &Path, program: &str, args: &[&str]) {
 
 fn generate_preset(name: &str) -> template_tests::Generated {
     let values_file = repo_root().join("examples").join(format!("{name}.toml"));
-    generate_ok(&format!("{name}-project"), &["--values-file".into(), values_file.display().to_string()])
+    generate_ok(
+        &format!("{name}-project"),
+        &["--values-file".into(), values_file.display().to_string()],
+    )
 }
 
 fn build_lint_and_test(preset: &str) {
     let project = generate_preset(preset);
     let dir = &project.dir;
     run(dir, "cargo", &["build", "--workspace", "--all-targets"]);
-    run(dir, "cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    run(
+        dir,
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
     run(dir, "cargo", &["fmt", "--all", "--check"]);
     run(dir, "cargo", &["test", "--workspace"]);
     run(dir, "make", &["all"]);
@@ -65,6 +83,13 @@ fn the_minimal_preset_builds_lints_tests_and_runs() {
 fn every_preset_passes_the_linters_of_its_parts() {
     for preset in PRESETS {
         let project = generate_preset(preset);
-        run(&repo_root(), "bash", &["tests/lint/run-linters.sh", &project.dir.display().to_string()]);
+        run(
+            &repo_root(),
+            "bash",
+            &[
+                "tests/lint/run-linters.sh",
+                &project.dir.display().to_string(),
+            ],
+        );
     }
 }

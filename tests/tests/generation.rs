@@ -6,7 +6,8 @@ use std::process::Command;
 
 use template_tests::checks::check_project;
 use template_tests::{
-    CARGO_GENERATE_VERSION, Options, PRESETS, files, generate, generate_ok, pairwise_covering_set, preset, repo_root,
+    CARGO_GENERATE_VERSION, Options, PRESETS, files, generate, generate_ok, pairwise_covering_set,
+    preset, repo_root,
 };
 
 fn stderr_and_stdout(generated: &template_tests::Generated) -> String {
@@ -24,21 +25,35 @@ fn assert_cargo_metadata(dir: &std::path::Path) {
         .current_dir(dir)
         .output()
         .expect("cargo runs");
-    assert!(output.status.success(), "cargo metadata in {}:\n{}", dir.display(), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "cargo metadata in {}:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
 fn the_tested_cargo_generate_is_installed() {
-    let output = template_tests::cargo_generate().arg("--version").output().expect("cargo-generate runs");
+    let output = template_tests::cargo_generate()
+        .arg("--version")
+        .output()
+        .expect("cargo-generate runs");
     let version = String::from_utf8_lossy(&output.stdout);
-    assert!(version.contains(CARGO_GENERATE_VERSION), "expected cargo-generate {CARGO_GENERATE_VERSION}, found {version}");
+    assert!(
+        version.contains(CARGO_GENERATE_VERSION),
+        "expected cargo-generate {CARGO_GENERATE_VERSION}, found {version}"
+    );
 }
 
 #[test]
 fn every_preset_generates_from_its_values_file() {
     for name in PRESETS {
         let values_file = repo_root().join("examples").join(format!("{name}.toml"));
-        let generated = generate_ok("preset-project", &["--values-file".into(), values_file.display().to_string()]);
+        let generated = generate_ok(
+            "preset-project",
+            &["--values-file".into(), values_file.display().to_string()],
+        );
         check_project(&generated.dir, &preset(name));
         assert_cargo_metadata(&generated.dir);
     }
@@ -47,7 +62,11 @@ fn every_preset_generates_from_its_values_file() {
 #[test]
 fn a_pairwise_covering_set_of_options_generates_with_defines() {
     let option_sets = pairwise_covering_set();
-    assert!(option_sets.len() < 30, "the covering set stays small: {}", option_sets.len());
+    assert!(
+        option_sets.len() < 30,
+        "the covering set stays small: {}",
+        option_sets.len()
+    );
     for options in option_sets {
         let generated = generate_ok("pairwise-project", &options.defines());
         check_project(&generated.dir, &options);
@@ -77,27 +96,65 @@ fn names_that_cannot_work_are_refused_before_anything_is_written() {
         let generated = generate(name, &[]);
         assert!(!generated.output.status.success(), "{name} was accepted");
         let output = stderr_and_stdout(&generated);
-        assert!(output.contains(message), "{name}: expected {message:?} in:\n{output}");
-        assert!(!generated.dir.exists(), "{name}: {} was left behind", generated.dir.display());
+        assert!(
+            output.contains(message),
+            "{name}: expected {message:?} in:\n{output}"
+        );
+        assert!(
+            !generated.dir.exists(),
+            "{name}: {} was left behind",
+            generated.dir.display()
+        );
     }
 }
 
 #[test]
 fn option_combinations_without_the_api_are_refused() {
     let cases = [
-        (vec!["-d", "api=false", "-d", "ui=true", "-d", "docker=false", "-d", "infrastructure=false"], "ui=true"),
-        (vec!["-d", "api=false", "-d", "ui=false", "-d", "infrastructure=false"], "docker=true"),
-        (vec!["-d", "api=false", "-d", "docker=false"], "infrastructure=true"),
+        (
+            vec![
+                "-d",
+                "api=false",
+                "-d",
+                "ui=true",
+                "-d",
+                "docker=false",
+                "-d",
+                "infrastructure=false",
+            ],
+            "ui=true",
+        ),
+        (
+            vec![
+                "-d",
+                "api=false",
+                "-d",
+                "ui=false",
+                "-d",
+                "infrastructure=false",
+            ],
+            "docker=true",
+        ),
+        (
+            vec!["-d", "api=false", "-d", "docker=false"],
+            "infrastructure=true",
+        ),
     ];
     for (args, message) in cases {
         let args: Vec<String> = args.into_iter().map(String::from).collect();
         let generated = generate("combination", &args);
         assert!(!generated.output.status.success(), "{args:?} was accepted");
         let output = stderr_and_stdout(&generated);
-        assert!(output.contains(message) && output.contains("set api=true"), "{args:?}: unclear error:\n{output}");
+        assert!(
+            output.contains(message) && output.contains("set api=true"),
+            "{args:?}: unclear error:\n{output}"
+        );
         // cargo-generate 0.23 creates the destination before pre hooks run: it must stay empty.
         if generated.dir.exists() {
-            assert!(files(&generated.dir).is_empty(), "{args:?}: files were written");
+            assert!(
+                files(&generated.dir).is_empty(),
+                "{args:?}: files were written"
+            );
         }
     }
 }
@@ -119,20 +176,29 @@ fn generating_twice_gives_identical_trees() {
 fn licence_choices_give_their_texts() {
     let mit = generate_ok("licensed", &["-d".into(), "license=MIT".into()]);
     let text = std::fs::read_to_string(mit.dir.join("LICENSE")).expect("LICENSE");
-    assert!(text.starts_with("MIT License\n\nCopyright (c) 20"), "{text}");
+    assert!(
+        text.starts_with("MIT License\n\nCopyright (c) 20"),
+        "{text}"
+    );
     let manifest = std::fs::read_to_string(mit.dir.join("Cargo.toml")).expect("Cargo.toml");
     assert!(manifest.contains("license = \"MIT\""));
 
     let proprietary = generate_ok("closed", &["-d".into(), "license=Proprietary".into()]);
     let manifest = std::fs::read_to_string(proprietary.dir.join("Cargo.toml")).expect("Cargo.toml");
-    assert!(manifest.contains("publish = false") && !manifest.contains("license ="), "{manifest}");
+    assert!(
+        manifest.contains("publish = false") && !manifest.contains("license ="),
+        "{manifest}"
+    );
 }
 
 #[test]
 fn the_readme_names_only_make_targets_that_exist() {
     for name in PRESETS {
         let values_file = repo_root().join("examples").join(format!("{name}.toml"));
-        let generated = generate_ok("readme-project", &["--values-file".into(), values_file.display().to_string()]);
+        let generated = generate_ok(
+            "readme-project",
+            &["--values-file".into(), values_file.display().to_string()],
+        );
         let makefile = std::fs::read_to_string(generated.dir.join("Makefile")).expect("Makefile");
         let targets: Vec<&str> = makefile
             .lines()
@@ -141,13 +207,22 @@ fn the_readme_names_only_make_targets_that_exist() {
             .collect();
         let readme = std::fs::read_to_string(generated.dir.join("README.md")).expect("README.md");
         for word in readme.split("make ").skip(1) {
-            let target: String = word.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+            let target: String = word
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
             if !target.is_empty() {
-                assert!(targets.contains(&target.as_str()), "{name}: README names `make {target}`, not in {targets:?}");
+                assert!(
+                    targets.contains(&target.as_str()),
+                    "{name}: README names `make {target}`, not in {targets:?}"
+                );
             }
         }
         for target in &targets {
-            assert!(readme.contains(&format!("make {target}")), "{name}: README does not document `make {target}`");
+            assert!(
+                readme.contains(&format!("make {target}")),
+                "{name}: README does not document `make {target}`"
+            );
         }
     }
 }
@@ -157,7 +232,11 @@ fn the_readme_names_only_make_targets_that_exist() {
 fn generating_from_git_finds_the_template() {
     let repo = tempfile::tempdir().expect("temp dir");
     let git = |args: &[&str]| {
-        let status = Command::new("git").args(args).current_dir(repo.path()).status().expect("git runs");
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(repo.path())
+            .status()
+            .expect("git runs");
         assert!(status.success(), "git {args:?}");
     };
     for part in ["template", "hooks", "examples"] {
@@ -171,17 +250,37 @@ fn generating_from_git_finds_the_template() {
     }
     git(&["init", "-q", "-b", "main"]);
     git(&["add", "-A", "-f"]);
-    git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "template"]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-q",
+        "-m",
+        "template",
+    ]);
     let destination = tempfile::tempdir().expect("temp dir");
     let output = template_tests::cargo_generate()
         .arg("--git")
         .arg(format!("file://{}", repo.path().display()))
-        .args(["--name", "from-git", "--silent", "--vcs", "none", "--destination"])
+        .args([
+            "--name",
+            "from-git",
+            "--silent",
+            "--vcs",
+            "none",
+            "--destination",
+        ])
         .arg(destination.path())
         .stdin(std::process::Stdio::null())
         .output()
         .expect("cargo-generate runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     check_project(&destination.path().join("from-git"), &Options::defaults());
 }
 
@@ -190,7 +289,11 @@ fn generating_from_git_finds_the_template() {
 #[test]
 fn reserved_names_cover_every_dependency() {
     let hook = std::fs::read_to_string(repo_root().join("hooks/check-name.rhai")).expect("hook");
-    let list = hook.split("const RESERVED = [").nth(1).and_then(|rest| rest.split("];").next()).expect("RESERVED list");
+    let list = hook
+        .split("const RESERVED = [")
+        .nth(1)
+        .and_then(|rest| rest.split("];").next())
+        .expect("RESERVED list");
     let reserved: std::collections::BTreeSet<String> = list
         .lines()
         .map(|line| line.split("//").next().unwrap_or(""))
@@ -205,8 +308,13 @@ fn reserved_names_cover_every_dependency() {
         .current_dir(&generated.dir)
         .output()
         .expect("cargo runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("metadata JSON");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("metadata JSON");
     let workspace_packages: Vec<String> = metadata["packages"]
         .as_array()
         .expect("packages")
@@ -220,7 +328,10 @@ fn reserved_names_cover_every_dependency() {
                 continue;
             }
             let crate_name = name.replace('-', "_");
-            assert!(reserved.contains(&crate_name), "hooks/check-name.rhai does not reserve the dependency {crate_name}");
+            assert!(
+                reserved.contains(&crate_name),
+                "hooks/check-name.rhai does not reserve the dependency {crate_name}"
+            );
         }
     }
 }
@@ -231,18 +342,49 @@ fn reserved_names_cover_every_dependency() {
 fn data_folders_exist_and_their_contents_are_ignored() {
     let generated = generate_ok("data-folders", &Options::defaults().defines());
     let dir = &generated.dir;
-    let folders = ["src/datasets/bronze", "src/datasets/silver", "src/datasets/gold", "src/models", "api/models", "reports/figures"];
+    let folders = [
+        "src/datasets/bronze",
+        "src/datasets/silver",
+        "src/datasets/gold",
+        "src/models",
+        "api/models",
+        "reports/figures",
+    ];
     for folder in folders {
-        assert!(dir.join(folder).join(".gitkeep").is_file(), "{folder}/.gitkeep");
-        std::fs::write(dir.join(folder).join("output.csv"), "made by a pipeline step").expect("write");
+        assert!(
+            dir.join(folder).join(".gitkeep").is_file(),
+            "{folder}/.gitkeep"
+        );
+        std::fs::write(
+            dir.join(folder).join("output.csv"),
+            "made by a pipeline step",
+        )
+        .expect("write");
     }
     std::fs::write(dir.join("config/.env"), "SECRET=1").expect("write");
-    let git = |args: &[&str]| Command::new("git").args(args).current_dir(dir).output().expect("git runs");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("git runs")
+    };
     assert!(git(&["init", "-q"]).status.success());
-    let status = String::from_utf8_lossy(&git(&["status", "--porcelain", "--untracked-files=all"]).stdout).to_string();
+    let status =
+        String::from_utf8_lossy(&git(&["status", "--porcelain", "--untracked-files=all"]).stdout)
+            .to_string();
     for folder in folders {
-        assert!(status.contains(&format!("{folder}/.gitkeep")), "{folder}/.gitkeep is not committable:\n{status}");
-        assert!(!status.contains(&format!("{folder}/output.csv")), "{folder} contents are not ignored");
+        assert!(
+            status.contains(&format!("{folder}/.gitkeep")),
+            "{folder}/.gitkeep is not committable:\n{status}"
+        );
+        assert!(
+            !status.contains(&format!("{folder}/output.csv")),
+            "{folder} contents are not ignored"
+        );
     }
-    assert!(!status.contains("config/.env\n") && status.contains("config/.env.example"), "{status}");
+    assert!(
+        !status.contains("config/.env\n") && status.contains("config/.env.example"),
+        "{status}"
+    );
 }
