@@ -200,6 +200,27 @@ pub fn cargo_generate() -> Command {
     command
 }
 
+/// A copy of the parts of this repository that cargo-generate reads (template/, hooks/), made once
+/// per test process: `--path <repo>` would copy the whole checkout, target/ included, every time.
+pub fn template_source() -> &'static Path {
+    static SOURCE: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
+    SOURCE
+        .get_or_init(|| {
+            let staging = tempfile::tempdir().expect("temp dir");
+            for part in ["template", "hooks"] {
+                let status = Command::new("cp")
+                    .arg("-R")
+                    .arg(repo_root().join(part))
+                    .arg(staging.path())
+                    .status()
+                    .expect("cp runs");
+                assert!(status.success(), "copying {part}");
+            }
+            staging
+        })
+        .path()
+}
+
 /// A generated project in its own temporary directory.
 pub struct Generated {
     pub dir: PathBuf,
@@ -207,13 +228,13 @@ pub struct Generated {
     _parent: TempDir,
 }
 
-/// Runs `cargo generate --path <repo> --name <name> --silent` with extra arguments, without a TTY,
+/// Runs `cargo generate --path <template source> --name <name> --silent` with extra arguments, without a TTY,
 /// into a fresh temporary directory. The project directory may not exist if generation failed.
 pub fn generate(name: &str, args: &[String]) -> Generated {
     let parent = tempfile::tempdir().expect("temp dir");
     let output = cargo_generate()
         .arg("--path")
-        .arg(repo_root())
+        .arg(template_source())
         .args(["--name", name, "--silent", "--vcs", "none", "--destination"])
         .arg(parent.path())
         .args(args)

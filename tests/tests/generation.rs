@@ -239,15 +239,13 @@ fn generating_from_git_finds_the_template() {
             .expect("git runs");
         assert!(status.success(), "git {args:?}");
     };
-    for part in ["template", "hooks", "examples"] {
-        let status = Command::new("cp")
-            .arg("-R")
-            .arg(repo_root().join(part))
-            .arg(repo.path())
-            .status()
-            .expect("cp runs");
-        assert!(status.success());
-    }
+    let status = Command::new("cp")
+        .arg("-R")
+        .arg(format!("{}/.", template_tests::template_source().display()))
+        .arg(repo.path())
+        .status()
+        .expect("cp runs");
+    assert!(status.success());
     git(&["init", "-q", "-b", "main"]);
     git(&["add", "-A", "-f"]);
     git(&[

@@ -2,18 +2,18 @@
 //! every default is preselected, and the web UI is only offered when the API is generated.
 
 use rexpect::session::PtySession;
+use template_tests::Options;
 use template_tests::checks::check_project;
-use template_tests::{Options, repo_root};
 
 const ENTER: &str = "\r";
 const UP: &str = "\x1b[A";
 
-/// Starts `cargo generate --path <repo>` with no answers given, in a 150-column pseudo-terminal.
+/// Starts `cargo generate --path <template source>` with no answers given, in a 150-column pseudo-terminal.
 fn spawn(destination: &std::path::Path) -> PtySession {
     let mut command = template_tests::cargo_generate();
     command
         .arg("--path")
-        .arg(repo_root())
+        .arg(template_tests::template_source())
         .args(["--vcs", "none", "--destination"])
         .arg(destination);
     command.env("COLUMNS", "150").env("TERM", "xterm");
