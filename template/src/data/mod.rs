@@ -1,0 +1,79 @@
+//! The medallion data pipeline: ingest -> bronze (raw, as received) -> silver (typed, validated,
+//! deduplicated, bad rows quarantined) -> gold (model-ready features and a train/test split).
+//!
+//! Each layer writes its files atomically plus a `manifest.json` (row counts, hashes, schema and the
+//! parent's hash), so any model can be traced back to the exact bytes it was trained on.
+
+pub mod bronze;
+pub mod dictionary;
+pub mod gold;
+pub mod ingest;
+pub mod manifest;
+pub mod schema;
+pub mod silver;
+
+use schema::{Schema, SchemaError};
+use std::path::{Path, PathBuf};
+
+/// The Palmer penguins CSV (palmerpenguins 0.1.6, CC0), compiled in so the default source works offline.
+pub const SAMPLE_CSV: &[u8] = include_bytes!("sample/penguins.csv");
+
+/// A data pipeline step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error("source {0} is empty: expected a header row and data rows")]
+    Empty(String),
+    #[error("the header is not valid UTF-8 text")]
+    HeaderNotUtf8,
+    #[error(
+        "column(s) {} required by the schema are missing from the header (found: {}); if the file uses another delimiter, set CSV_DELIMITER",
+        missing.join(", "),
+        found.join(" | ")
+    )]
+    MissingColumns {
+        missing: Vec<String>,
+        found: Vec<String>,
+    },
+    #[error("cannot read CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("cannot download {url}: {message}")]
+    Download { url: String, message: String },
+    #[error("the {layer} layer is missing at {path}: run make_dataset first")]
+    MissingLayer { layer: &'static str, path: PathBuf },
+    #[error("the {layer} layer at {path} is inconsistent: {message}; run make_dataset again")]
+    CorruptLayer {
+        layer: &'static str,
+        path: PathBuf,
+        message: String,
+    },
+    #[error("cannot split: {0}")]
+    Split(String),
+    #[error(transparent)]
+    Features(#[from] crate::features::FeatureError),
+}
+
+/// Attaches the path to an I/O error.
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
+    move |source| DataError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Loads the schema: the given file, else `config/schema.toml` if it exists, else the bundled one.
+/// Returns the schema and where it came from.
+pub fn resolve_schema(explicit: Option<&Path>) -> Result<(Schema, String), SchemaError> {
+    let default = Path::new(crate::utils::paths::SCHEMA_FILE);
+    match explicit {
+        Some(path) => Ok((Schema::load(path)?, path.display().to_string())),
+        None if default.exists() => Ok((Schema::load(default)?, default.display().to_string())),
+        None => Ok((Schema::bundled(), "bundled penguins schema".to_owned())),
+    }
+}

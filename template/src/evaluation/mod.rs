@@ -1,0 +1,204 @@
+//! Model evaluation: accuracy, macro-F1, per-class precision/recall, the confusion matrix, and the
+//! quality gate that decides whether a model may ship.
+
+use serde::{Deserialize, Serialize};
+
+/// Precision, recall and F1 of one class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassMetrics {
+    pub class: String,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Rows of this class in the evaluated data.
+    pub support: u64,
+}
+
+/// Metrics of a classifier on labelled data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub rows: u64,
+    pub accuracy: f64,
+    /// Unweighted mean of the per-class F1 scores: every class counts, however rare.
+    pub macro_f1: f64,
+    pub per_class: Vec<ClassMetrics>,
+    pub classes: Vec<String>,
+    /// `confusion_matrix[actual][predicted]`, in class order.
+    pub confusion_matrix: Vec<Vec<u64>>,
+}
+
+/// Compares predicted with actual class indexes (into `classes`).
+///
+/// Precision of a class that is never predicted is 0 (not NaN), as is recall of an absent class.
+pub fn evaluate(classes: &[String], actual: &[usize], predicted: &[usize]) -> Metrics {
+    assert_eq!(actual.len(), predicted.len(), "one prediction per row");
+    let k = classes.len();
+    let mut matrix = vec![vec![0u64; k]; k];
+    for (&a, &p) in actual.iter().zip(predicted) {
+        matrix[a][p] += 1;
+    }
+    let ratio = |num: u64, den: u64| {
+        if den == 0 {
+            0.0
+        } else {
+            num as f64 / den as f64
+        }
+    };
+    let per_class: Vec<ClassMetrics> = (0..k)
+        .map(|c| {
+            let tp = matrix[c][c];
+            let support: u64 = matrix[c].iter().sum();
+            let predicted_c: u64 = matrix.iter().map(|row| row[c]).sum();
+            let precision = ratio(tp, predicted_c);
+            let recall = ratio(tp, support);
+            let f1 = if precision + recall == 0.0 {
+                0.0
+            } else {
+                2.0 * precision * recall / (precision + recall)
+            };
+            ClassMetrics {
+                class: classes[c].clone(),
+                precision,
+                recall,
+                f1,
+                support,
+            }
+        })
+        .collect();
+    let correct: u64 = (0..k).map(|c| matrix[c][c]).sum();
+    Metrics {
+        rows: actual.len() as u64,
+        accuracy: ratio(correct, actual.len() as u64),
+        macro_f1: per_class.iter().map(|m| m.f1).sum::<f64>() / k.max(1) as f64,
+        per_class,
+        classes: classes.to_vec(),
+        confusion_matrix: matrix,
+    }
+}
+
+/// Minimum metric values a model must reach (`GATE_MIN_*` settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    pub min_accuracy: f64,
+    pub min_macro_f1: f64,
+}
+
+/// One metric compared with its threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateCheck {
+    pub metric: String,
+    pub value: f64,
+    pub threshold: f64,
+    pub passed: bool,
+}
+
+/// The gate's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateReport {
+    pub passed: bool,
+    pub checks: Vec<GateCheck>,
+}
+
+/// Checks `metrics` against `thresholds`; the gate passes only if every check does.
+pub fn quality_gate(metrics: &Metrics, thresholds: &Thresholds) -> GateReport {
+    let check = |metric: &str, value: f64, threshold: f64| GateCheck {
+        metric: metric.to_owned(),
+        value,
+        threshold,
+        passed: value >= threshold,
+    };
+    let checks = vec![
+        check("accuracy", metrics.accuracy, thresholds.min_accuracy),
+        check("macro_f1", metrics.macro_f1, thresholds.min_macro_f1),
+    ];
+    GateReport {
+        passed: checks.iter().all(|c| c.passed),
+        checks,
+    }
+}
+
+/// The metrics as a plain-text table, for terminals and logs.
+pub fn format_metrics(metrics: &Metrics) -> String {
+    let mut out = format!(
+        "rows: {}\naccuracy: {:.4}\nmacro F1: {:.4}\n\n{:<16} {:>9} {:>9} {:>9} {:>8}\n",
+        metrics.rows,
+        metrics.accuracy,
+        metrics.macro_f1,
+        "class",
+        "precision",
+        "recall",
+        "f1",
+        "support"
+    );
+    for m in &metrics.per_class {
+        out += &format!(
+            "{:<16} {:>9.4} {:>9.4} {:>9.4} {:>8}\n",
+            m.class, m.precision, m.recall, m.f1, m.support
+        );
+    }
+    out += "\nconfusion matrix (rows: actual, columns: predicted)\n";
+    out += &format!("{:<16}", "");
+    for class in &metrics.classes {
+        out += &format!(" {class:>12}");
+    }
+    out.push('\n');
+    for (class, row) in metrics.classes.iter().zip(&metrics.confusion_matrix) {
+        out += &format!("{class:<16}");
+        for count in row {
+            out += &format!(" {count:>12}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classes() -> Vec<String> {
+        vec!["a".into(), "b".into(), "c".into()]
+    }
+
+    #[test]
+    fn metrics_match_a_hand_computed_example() {
+        let actual = [0, 0, 0, 1, 1, 2];
+        let predicted = [0, 0, 1, 1, 1, 0];
+        let m = evaluate(&classes(), &actual, &predicted);
+        assert_eq!(
+            m.confusion_matrix,
+            vec![vec![2, 1, 0], vec![0, 2, 0], vec![1, 0, 0]]
+        );
+        assert!((m.accuracy - 4.0 / 6.0).abs() < 1e-12);
+        let a = &m.per_class[0];
+        assert!((a.precision - 2.0 / 3.0).abs() < 1e-12 && (a.recall - 2.0 / 3.0).abs() < 1e-12);
+        // Class c is never predicted correctly: precision and recall are 0, not NaN.
+        assert_eq!((m.per_class[2].precision, m.per_class[2].f1), (0.0, 0.0));
+        let b_f1 = 2.0 * (2.0 / 3.0) / (2.0 / 3.0 + 1.0);
+        assert!((m.macro_f1 - (2.0 / 3.0 + b_f1) / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn gate_fails_when_a_metric_is_below_threshold() {
+        let m = evaluate(&classes(), &[0, 1, 2, 2], &[0, 1, 2, 1]);
+        let strict = Thresholds {
+            min_accuracy: 0.9,
+            min_macro_f1: 0.5,
+        };
+        let report = quality_gate(&m, &strict);
+        assert!(!report.passed);
+        assert!(!report.checks[0].passed && report.checks[1].passed);
+        let lenient = Thresholds {
+            min_accuracy: 0.75,
+            min_macro_f1: 0.5,
+        };
+        assert!(quality_gate(&m, &lenient).passed);
+    }
+
+    #[test]
+    fn table_lists_every_class() {
+        let text = format_metrics(&evaluate(&classes(), &[0, 1, 2], &[0, 1, 2]));
+        assert!(text.contains("accuracy: 1.0000"));
+        assert!(["a", "b", "c"].iter().all(|c| text.contains(c)));
+    }
+}

@@ -1,0 +1,31 @@
+//! The project's core library: everything the pipeline binaries, the tests and the API share.
+//!
+//! Read it as a table of contents; each step of `make all` maps to a module:
+//!
+//! | step | binary | module |
+//! |---|---|---|
+//! | ingest -> bronze -> silver -> gold | `make_dataset` | [`data`], [`features`] |
+//! | train | `train_model` | [`training`], [`artifact`] |
+//! | evaluate (quality gate) | `test_model` | [`evaluation`] |
+//! | batch predict | `predict_model` | [`artifact::Model::predict`] |
+//! | figures and report | `make_reports` | [`reports`] |
+//! | promote to the API | `promote_model` | [`artifact::promote`] |
+
+/// The model directory: save/load with checksums, metadata, and the single prediction path.
+pub mod artifact;
+/// The medallion pipeline (bronze, silver, gold), the dataset schema and the data dictionary.
+pub mod data;
+/// Metrics, confusion matrix and the quality gate.
+pub mod evaluation;
+/// Imputation, encoding and scaling, fitted on the training split only.
+pub mod features;
+/// SVG figures and the markdown report.
+pub mod reports;
+/// Learning algorithms (linfa): multinomial logistic regression and a decision tree.
+pub mod training;
+/// Settings, logging, paths, hashing, atomic writes and timestamps.
+pub mod utils;
+
+pub use artifact::{ArtifactError, Model, ModelMetadata, Prediction};
+pub use data::schema::{FeatureSchema, RecordError, Schema};
+pub use features::RawRecord;

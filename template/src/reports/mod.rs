@@ -1,0 +1,311 @@
+//! Reports: SVG figures and `reports/report.md`.
+//!
+//! Figures are drawn with plotters' SVG backend and its built-in font metrics, so no font files or
+//! system libraries are needed; text is left to the viewer's sans-serif font.
+
+use crate::artifact::ModelMetadata;
+use crate::data::manifest::{GoldManifest, SilverManifest};
+use crate::evaluation::GateReport;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::fmt::Write;
+
+/// File names of the figures, inside `reports/figures/`.
+pub const CONFUSION_MATRIX_SVG: &str = "confusion_matrix.svg";
+pub const FEATURE_IMPORTANCE_SVG: &str = "feature_importance.svg";
+pub const CLASS_DISTRIBUTION_SVG: &str = "class_distribution.svg";
+
+/// A figure could not be drawn.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot draw figure: {0}")]
+pub struct ReportError(String);
+
+fn draw_error<E: std::fmt::Debug>(err: E) -> ReportError {
+    ReportError(format!("{err:?}"))
+}
+
+fn text(size: u32, h: HPos) -> TextStyle<'static> {
+    ("sans-serif", size)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(h, VPos::Center))
+}
+
+/// The confusion matrix as a heat map: rows are actual classes, columns predicted ones.
+pub fn confusion_matrix_svg(
+    classes: &[String],
+    matrix: &[Vec<u64>],
+) -> Result<String, ReportError> {
+    let k = classes.len().max(1) as i32;
+    let cell = 90;
+    let (left, top) = (140, 70);
+    let size = ((left + cell * k + 30) as u32, (top + cell * k + 60) as u32);
+    let max = matrix.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        root.draw(&Text::new(
+            "Confusion matrix (rows: actual, columns: predicted)",
+            (10, 20),
+            text(16, HPos::Left),
+        ))
+        .map_err(draw_error)?;
+        for (i, row) in matrix.iter().enumerate() {
+            let y = top + cell * i as i32;
+            root.draw(&Text::new(
+                classes[i].clone(),
+                (left - 10, y + cell / 2),
+                text(13, HPos::Right),
+            ))
+            .map_err(draw_error)?;
+            for (j, &count) in row.iter().enumerate() {
+                let x = left + cell * j as i32;
+                let shade = count as f64 / max;
+                let fill = RGBColor(
+                    255 - (200.0 * shade) as u8,
+                    255 - (120.0 * shade) as u8,
+                    255,
+                );
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cell, y + cell)],
+                    fill.filled(),
+                ))
+                .map_err(draw_error)?;
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cell, y + cell)],
+                    BLACK.stroke_width(1),
+                ))
+                .map_err(draw_error)?;
+                root.draw(&Text::new(
+                    count.to_string(),
+                    (x + cell / 2, y + cell / 2),
+                    text(16, HPos::Center),
+                ))
+                .map_err(draw_error)?;
+            }
+        }
+        for (j, class) in classes.iter().enumerate() {
+            let x = left + cell * j as i32 + cell / 2;
+            root.draw(&Text::new(
+                class.clone(),
+                (x, top - 15),
+                text(13, HPos::Center),
+            ))
+            .map_err(draw_error)?;
+        }
+        root.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
+/// A horizontal bar chart of labelled values (largest first is up to the caller).
+pub fn bar_chart_svg(title: &str, bars: &[(String, f64)]) -> Result<String, ReportError> {
+    let (left, top, bar, width) = (220, 50, 26, 360);
+    let size = (
+        (left + width + 90) as u32,
+        (top + bar * bars.len().max(1) as i32 + 30) as u32,
+    );
+    let max = bars
+        .iter()
+        .map(|(_, v)| v.abs())
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        root.draw(&Text::new(title.to_owned(), (10, 20), text(16, HPos::Left)))
+            .map_err(draw_error)?;
+        for (i, (label, value)) in bars.iter().enumerate() {
+            let y = top + bar * i as i32;
+            let length = (value.abs() / max * f64::from(width)) as i32;
+            root.draw(&Text::new(
+                label.clone(),
+                (left - 8, y + bar / 2),
+                text(12, HPos::Right),
+            ))
+            .map_err(draw_error)?;
+            root.draw(&Rectangle::new(
+                [(left, y + 3), (left + length.max(1), y + bar - 3)],
+                RGBColor(70, 130, 180).filled(),
+            ))
+            .map_err(draw_error)?;
+            root.draw(&Text::new(
+                format_value(*value),
+                (left + length + 6, y + bar / 2),
+                text(12, HPos::Left),
+            ))
+            .map_err(draw_error)?;
+        }
+        root.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
+fn format_value(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e9 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+/// Feature importance, most important first.
+pub fn feature_importance_svg(metadata: &ModelMetadata) -> Result<String, ReportError> {
+    let mut bars = metadata.feature_importance.clone();
+    bars.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let title = match metadata.algorithm.as_str() {
+        "logistic_regression" => "Feature importance (mean |coefficient|, standardised inputs)",
+        _ => "Feature importance (impurity decrease)",
+    };
+    bar_chart_svg(title, &bars)
+}
+
+/// Rows per class in the train and test splits.
+pub fn class_distribution_svg(gold: &GoldManifest) -> Result<String, ReportError> {
+    let mut bars = Vec::new();
+    for split in ["train", "test"] {
+        if let Some(counts) = gold.class_counts.get(split) {
+            bars.extend(
+                counts
+                    .iter()
+                    .map(|(class, n)| (format!("{class} ({split})"), *n as f64)),
+            );
+        }
+    }
+    bar_chart_svg("Class distribution (rows per class and split)", &bars)
+}
+
+/// Everything `report.md` summarises.
+pub struct ReportInputs<'a> {
+    pub metadata: &'a ModelMetadata,
+    pub silver: Option<&'a SilverManifest>,
+    pub gold: Option<&'a GoldManifest>,
+    pub gate: Option<&'a GateReport>,
+}
+
+/// Renders `reports/report.md`, linking the figures in `figures/`.
+pub fn render_markdown(inputs: &ReportInputs) -> String {
+    let m = inputs.metadata;
+    let mut md = String::new();
+    let _ = writeln!(md, "# Model report: {}-{}\n", m.name, m.version);
+    let _ = writeln!(
+        md,
+        "<!-- Generated by `make_reports`; re-run it instead of editing. -->\n"
+    );
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let _ = writeln!(md, "| algorithm | `{}` |", m.algorithm);
+    let _ = writeln!(md, "| trained at | {} |", m.created_at);
+    let _ = writeln!(
+        md,
+        "| git commit | {} |",
+        m.git_commit.as_deref().unwrap_or("(not a git checkout)")
+    );
+    let _ = writeln!(
+        md,
+        "| training data sha256 | `{}` |",
+        m.training_data_sha256
+    );
+    let _ = writeln!(md, "| schema sha256 | `{}` |", m.schema_sha256);
+    let _ = writeln!(md, "| split seed | {} |", m.split_seed);
+
+    let _ = writeln!(md, "\n## Data\n");
+    if let Some(silver) = inputs.silver {
+        let r = &silver.rows;
+        let _ = writeln!(
+            md,
+            "Bronze held {} rows: {} valid and distinct (silver), {} quarantined (see `src/datasets/silver/quarantine.csv`), {} duplicates removed.\n",
+            r.bronze_rows, r.silver_rows, r.quarantined, r.duplicates
+        );
+    }
+    if let Some(gold) = inputs.gold {
+        let _ = writeln!(
+            md,
+            "Gold: {} training rows, {} test rows, {} model inputs.\n",
+            gold.train.rows,
+            gold.test.rows,
+            gold.features.len()
+        );
+    }
+    let _ = writeln!(
+        md,
+        "![Class distribution](figures/{CLASS_DISTRIBUTION_SVG})\n"
+    );
+
+    let metrics = &m.metrics;
+    let _ = writeln!(md, "## Held-out metrics\n");
+    let _ = writeln!(
+        md,
+        "Accuracy **{:.4}**, macro-F1 **{:.4}** on {} test rows.\n",
+        metrics.accuracy, metrics.macro_f1, metrics.rows
+    );
+    let _ = writeln!(
+        md,
+        "| class | precision | recall | F1 | support |\n|---|---|---|---|---|"
+    );
+    for c in &metrics.per_class {
+        let _ = writeln!(
+            md,
+            "| {} | {:.4} | {:.4} | {:.4} | {} |",
+            c.class, c.precision, c.recall, c.f1, c.support
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n![Confusion matrix](figures/{CONFUSION_MATRIX_SVG})\n"
+    );
+
+    let _ = writeln!(md, "## Quality gate\n");
+    match inputs.gate {
+        Some(gate) => {
+            let _ = writeln!(
+                md,
+                "**{}**\n",
+                if gate.passed { "PASSED" } else { "FAILED" }
+            );
+            let _ = writeln!(
+                md,
+                "| metric | value | threshold | result |\n|---|---|---|---|"
+            );
+            for c in &gate.checks {
+                let _ = writeln!(
+                    md,
+                    "| {} | {:.4} | {:.4} | {} |",
+                    c.metric,
+                    c.value,
+                    c.threshold,
+                    if c.passed { "pass" } else { "fail" }
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(md, "Not evaluated yet: run `test_model` (`make evaluate`).");
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\n## Feature importance\n\n![Feature importance](figures/{FEATURE_IMPORTANCE_SVG})"
+    );
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_are_self_contained_svg() {
+        let classes = vec!["a".to_owned(), "b".to_owned()];
+        let svg = confusion_matrix_svg(&classes, &[vec![5, 1], vec![0, 7]]).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        // plotters writes each text node's content on its own line.
+        assert!(svg.contains("\n7\n") && svg.contains("\na\n"), "{svg}");
+        assert!(!svg.contains("http://fonts") && !svg.contains("<image"));
+        let bars = bar_chart_svg("t", &[("x".into(), 0.5), ("y".into(), 2.0)]).unwrap();
+        assert!(
+            bars.contains("\n0.500\n") && bars.contains("\n2\n"),
+            "{bars}"
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! test_model: the quality gate. Evaluates a saved model on the held-out gold test split.
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use {{crate_name}}::Model;
+use {{crate_name}}::data::gold;
+use {{crate_name}}::evaluation::{self, GateReport, Metrics, Thresholds};
+use {{crate_name}}::utils::config::Settings;
+use {{crate_name}}::utils::{fs, logging, paths, time};
+
+/// Evaluate a trained model on the held-out test split and fail if a metric is below its threshold.
+///
+/// Prints accuracy, macro-F1, per-class precision/recall and the confusion matrix, and writes
+/// reports/metrics.json. Exit code 1 means the gate failed (or the model could not be evaluated).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Model directory [default: MODELS_DIR/MODEL_NAME-MODEL_VERSION]
+    #[arg(long)]
+    model_dir: Option<PathBuf>,
+    /// Minimum accuracy, 0 to 1 [env: GATE_MIN_ACCURACY]
+    #[arg(long)]
+    min_accuracy: Option<f64>,
+    /// Minimum macro-F1, 0 to 1 [env: GATE_MIN_MACRO_F1]
+    #[arg(long)]
+    min_macro_f1: Option<f64>,
+    /// Folder of the data layers [env: DATASETS_DIR]
+    #[arg(long)]
+    datasets_dir: Option<PathBuf>,
+    /// Folder receiving metrics.json [env: REPORTS_DIR]
+    #[arg(long)]
+    reports_dir: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct MetricsFile<'a> {
+    model: String,
+    model_dir: String,
+    evaluated_at: String,
+    metrics: &'a Metrics,
+    gate: &'a GateReport,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let mut settings = Settings::load()?;
+    logging::init(&settings.log_filter);
+    settings.datasets_dir = cli.datasets_dir.unwrap_or(settings.datasets_dir);
+    settings.reports_dir = cli.reports_dir.unwrap_or(settings.reports_dir);
+    let thresholds = Thresholds {
+        min_accuracy: cli.min_accuracy.unwrap_or(settings.gate_min_accuracy),
+        min_macro_f1: cli.min_macro_f1.unwrap_or(settings.gate_min_macro_f1),
+    };
+    let model_dir = cli.model_dir.unwrap_or_else(|| settings.model_dir());
+
+    let model = Model::load(&model_dir)
+        .context("cannot load the model (train it first with train_model)")?;
+    let data = gold::load(&paths::gold(&settings.datasets_dir))?;
+    // Scoring on a different split than the one held out at training time could leak training rows.
+    if data.manifest.test.sha256 != model.metadata.test_data_sha256 {
+        bail!(
+            "the gold test split changed since {} was trained; retrain it (train_model) before evaluating",
+            model_dir.display()
+        );
+    }
+
+    let predicted = model.classifier.predict(data.test_x.view());
+    let metrics = evaluation::evaluate(&model.metadata.classes, &data.test_y, &predicted);
+    let gate = evaluation::quality_gate(&metrics, &thresholds);
+
+    let path = settings.reports_dir.join("metrics.json");
+    let file = MetricsFile {
+        model: format!("{}-{}", model.metadata.name, model.metadata.version),
+        model_dir: model_dir.display().to_string(),
+        evaluated_at: time::now_rfc3339(),
+        metrics: &metrics,
+        gate: &gate,
+    };
+    fs::write_json_atomic(&path, &file)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+
+    print!("{}", evaluation::format_metrics(&metrics));
+    println!();
+    for check in &gate.checks {
+        println!(
+            "gate {:<10} {:.4} >= {:.4}: {}",
+            check.metric,
+            check.value,
+            check.threshold,
+            if check.passed { "pass" } else { "FAIL" }
+        );
+    }
+    println!("metrics written to {}", path.display());
+    if !gate.passed {
+        let failed: Vec<String> = gate
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| format!("{} {:.4} < {:.4}", c.metric, c.value, c.threshold))
+            .collect();
+        bail!("quality gate failed: {}", failed.join(", "));
+    }
+    Ok(())
+}

@@ -1,0 +1,397 @@
+//! Model training with linfa: the selectable algorithms and the fitted [`Classifier`].
+//!
+//! Class labels are indexes into the schema's class list, so probabilities always come back in
+//! schema order, whichever classes the training split happened to contain.
+
+use crate::artifact::{Model, ModelMetadata};
+use crate::data::gold::GoldData;
+use crate::evaluation::evaluate;
+use linfa::prelude::*;
+use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
+use linfa_trees::{DecisionTree, TreeNode};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// The learning algorithms a user can choose (`MODEL_ALGORITHM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    /// Multinomial logistic regression (L2-regularised, L-BFGS): calibrated probabilities, linear.
+    LogisticRegression,
+    /// CART decision tree: non-linear, probabilities are the class shares in the leaf.
+    DecisionTree,
+}
+
+impl FromStr for Algorithm {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "logistic_regression" => Ok(Self::LogisticRegression),
+            "decision_tree" => Ok(Self::DecisionTree),
+            other => Err(format!(
+                "unknown algorithm `{other}`: expected `logistic_regression` or `decision_tree`"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::LogisticRegression => "logistic_regression",
+            Self::DecisionTree => "decision_tree",
+        })
+    }
+}
+
+/// Training parameters; recorded in the model metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hyperparameters {
+    pub algorithm: Algorithm,
+    /// Logistic regression: maximum L-BFGS iterations.
+    pub max_iterations: u64,
+    /// Logistic regression: L2 penalty strength.
+    pub l2_penalty: f64,
+    /// Decision tree: maximum depth.
+    pub max_depth: usize,
+    /// Decision tree: minimum training rows per leaf.
+    pub min_samples_leaf: usize,
+}
+
+impl Default for Hyperparameters {
+    fn default() -> Self {
+        Self {
+            algorithm: Algorithm::LogisticRegression,
+            max_iterations: 200,
+            l2_penalty: 0.1,
+            max_depth: 5,
+            min_samples_leaf: 2,
+        }
+    }
+}
+
+/// Training failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("the training data is empty or its shape is inconsistent: {0}")]
+    BadData(String),
+    #[error("logistic regression failed: {0}")]
+    Logistic(#[from] linfa_logistic::error::Error),
+    #[error("decision tree failed: {0}")]
+    Tree(#[from] linfa::Error),
+}
+
+/// A fitted model. Serialised as JSON inside the model artifact.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "algorithm", rename_all = "snake_case")]
+pub enum Classifier {
+    LogisticRegression {
+        n_classes: usize,
+        model: MultiFittedLogisticRegression<f64, usize>,
+    },
+    DecisionTree {
+        n_classes: usize,
+        tree: DecisionTree<f64, usize>,
+        /// Class shares of the training rows in each leaf, keyed by the leaf's path (`L`/`R` moves).
+        leaves: BTreeMap<String, Vec<f64>>,
+    },
+}
+
+impl Classifier {
+    /// Fits the chosen algorithm on inputs `x` and class indexes `y` (each `< n_classes`).
+    pub fn fit(
+        params: &Hyperparameters,
+        x: ArrayView2<f64>,
+        y: &[usize],
+        n_classes: usize,
+        feature_names: &[String],
+    ) -> Result<Self, TrainError> {
+        if x.nrows() == 0 || x.nrows() != y.len() || x.ncols() != feature_names.len() {
+            return Err(TrainError::BadData(format!(
+                "{} rows x {} inputs, {} labels, {} feature names",
+                x.nrows(),
+                x.ncols(),
+                y.len(),
+                feature_names.len()
+            )));
+        }
+        if let Some(bad) = y.iter().find(|&&label| label >= n_classes) {
+            return Err(TrainError::BadData(format!(
+                "label {bad} >= {n_classes} classes"
+            )));
+        }
+        let dataset = Dataset::new(x.to_owned(), Array1::from(y.to_vec()))
+            .with_feature_names(feature_names.to_vec());
+        match params.algorithm {
+            Algorithm::LogisticRegression => {
+                let model = MultiLogisticRegression::default()
+                    .alpha(params.l2_penalty)
+                    .max_iterations(params.max_iterations)
+                    .fit(&dataset)?;
+                Ok(Self::LogisticRegression { n_classes, model })
+            }
+            Algorithm::DecisionTree => {
+                let tree = DecisionTree::params()
+                    .max_depth(Some(params.max_depth))
+                    .min_weight_leaf(params.min_samples_leaf as f32)
+                    .fit(&dataset)?;
+                let mut counts: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+                for (row, &label) in x.rows().into_iter().zip(y) {
+                    let shares = counts
+                        .entry(leaf_path(tree.root_node(), row))
+                        .or_insert_with(|| vec![0.0; n_classes]);
+                    shares[label] += 1.0;
+                }
+                for shares in counts.values_mut() {
+                    let total: f64 = shares.iter().sum();
+                    shares.iter_mut().for_each(|s| *s /= total);
+                }
+                Ok(Self::DecisionTree {
+                    n_classes,
+                    tree,
+                    leaves: counts,
+                })
+            }
+        }
+    }
+
+    /// The algorithm of this model.
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            Self::LogisticRegression { .. } => Algorithm::LogisticRegression,
+            Self::DecisionTree { .. } => Algorithm::DecisionTree,
+        }
+    }
+
+    /// Class probabilities, one row per input row and one column per class (schema order).
+    pub fn predict_proba(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        match self {
+            Self::LogisticRegression { n_classes, model } => {
+                let seen = model.predict_probabilities(&x);
+                // The model only knows the classes present in training; the others get 0.
+                let mut probabilities = Array2::zeros((x.nrows(), *n_classes));
+                for (j, &class) in model.classes().iter().enumerate() {
+                    probabilities.column_mut(class).assign(&seen.column(j));
+                }
+                probabilities
+            }
+            Self::DecisionTree {
+                n_classes,
+                tree,
+                leaves,
+            } => {
+                let mut probabilities = Array2::zeros((x.nrows(), *n_classes));
+                for (i, row) in x.rows().into_iter().enumerate() {
+                    match leaves.get(&leaf_path(tree.root_node(), row)) {
+                        Some(shares) => {
+                            probabilities.row_mut(i).assign(&ArrayView1::from(shares));
+                        }
+                        // Unreachable for a tree fitted here (every leaf holds training rows).
+                        None => {
+                            let class: usize = tree.predict(&row.insert_axis(ndarray::Axis(0)))[0];
+                            probabilities[[i, class]] = 1.0;
+                        }
+                    }
+                }
+                probabilities
+            }
+        }
+    }
+
+    /// The most probable class of each row (ties go to the first class in schema order).
+    pub fn predict(&self, x: ArrayView2<f64>) -> Vec<usize> {
+        self.predict_proba(x)
+            .rows()
+            .into_iter()
+            .map(|p| argmax(p.as_slice().unwrap_or(&p.to_vec())))
+            .collect()
+    }
+
+    /// How much each input drives the model: the tree's normalised impurity decrease, or the mean
+    /// absolute coefficient across classes for logistic regression (inputs are standardised, so
+    /// coefficients are comparable).
+    pub fn feature_importance(&self) -> Vec<f64> {
+        match self {
+            Self::LogisticRegression { model, .. } => model
+                .params()
+                .rows()
+                .into_iter()
+                .map(|coefficients| {
+                    coefficients.iter().map(|c| c.abs()).sum::<f64>() / coefficients.len() as f64
+                })
+                .collect(),
+            Self::DecisionTree { tree, .. } => tree.feature_importance(),
+        }
+    }
+}
+
+/// Fits a model on the gold training split, evaluates it on the test split and assembles the
+/// artifact (preprocessing, classifier and metadata) ready for [`Model::save`].
+pub fn train(
+    gold: &GoldData,
+    params: &Hyperparameters,
+    name: &str,
+    version: &str,
+    git_commit: Option<String>,
+) -> Result<Model, TrainError> {
+    let schema = gold.preprocessor.schema();
+    let classes = schema.classes().to_vec();
+    let features = gold.preprocessor.feature_names();
+    let classifier = Classifier::fit(
+        params,
+        gold.train_x.view(),
+        &gold.train_y,
+        classes.len(),
+        &features,
+    )?;
+    let metrics = evaluate(
+        &classes,
+        &gold.test_y,
+        &classifier.predict(gold.test_x.view()),
+    );
+    let metadata = ModelMetadata {
+        name: name.to_owned(),
+        version: version.to_owned(),
+        algorithm: params.algorithm.to_string(),
+        hyperparameters: params.clone(),
+        classes,
+        feature_schema: schema.feature_schema(),
+        feature_importance: features
+            .iter()
+            .cloned()
+            .zip(classifier.feature_importance())
+            .collect(),
+        encoded_features: features,
+        training_data_sha256: gold.manifest.train.sha256.clone(),
+        test_data_sha256: gold.manifest.test.sha256.clone(),
+        schema_sha256: schema.fingerprint(),
+        split_seed: gold.manifest.split_seed,
+        train_rows: gold.train_y.len() as u64,
+        metrics,
+        crate_version: env!("CARGO_PKG_VERSION").to_owned(),
+        git_commit,
+        created_at: crate::utils::time::now_rfc3339(),
+    };
+    Ok(Model {
+        metadata,
+        preprocessor: gold.preprocessor.clone(),
+        classifier,
+    })
+}
+
+/// The current git commit of the working directory, if it is a git checkout with git installed.
+pub fn git_commit() -> Option<String> {
+    let output = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+    (output.status.success() && !commit.is_empty()).then_some(commit)
+}
+
+/// Index of the largest value; the first one wins a tie.
+pub fn argmax(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Follows `row` down the tree with linfa's rule (`x < split` goes left) and names the leaf by path.
+fn leaf_path(mut node: &TreeNode<f64, usize>, row: ArrayView1<f64>) -> String {
+    let mut path = String::new();
+    while !node.is_leaf() {
+        let (feature, split, _) = node.split();
+        let [left, right] = [node.children()[0], node.children()[1]];
+        let (next, step) = if row[feature] < split {
+            (left, 'L')
+        } else {
+            (right, 'R')
+        };
+        match next {
+            Some(child) => {
+                node = child;
+                path.push(step);
+            }
+            None => break,
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn toy() -> (Array2<f64>, Vec<usize>, Vec<String>) {
+        // Two well separated blobs per class along the first input.
+        let x = array![
+            [-2.0, 0.1],
+            [-2.2, -0.1],
+            [-1.9, 0.0],
+            [0.0, 0.2],
+            [0.1, -0.2],
+            [-0.1, 0.0],
+            [2.0, 0.1],
+            [2.1, 0.0],
+            [1.9, -0.1]
+        ];
+        let y = vec![0, 0, 0, 1, 1, 1, 2, 2, 2];
+        (x, y, vec!["a".into(), "b".into()])
+    }
+
+    #[test]
+    fn both_algorithms_learn_a_separable_problem() {
+        let (x, y, names) = toy();
+        for algorithm in [Algorithm::LogisticRegression, Algorithm::DecisionTree] {
+            let params = Hyperparameters {
+                algorithm,
+                min_samples_leaf: 1,
+                ..Default::default()
+            };
+            let model = Classifier::fit(&params, x.view(), &y, 3, &names).unwrap();
+            assert_eq!(model.predict(x.view()), y, "{algorithm}");
+            let p = model.predict_proba(x.view());
+            for row in p.rows() {
+                assert!(
+                    (row.sum() - 1.0).abs() < 1e-9,
+                    "{algorithm}: probabilities sum to 1"
+                );
+            }
+            assert_eq!(model.feature_importance().len(), 2);
+        }
+    }
+
+    #[test]
+    fn classes_missing_from_training_get_zero_probability() {
+        let (x, y, names) = toy();
+        let model = Classifier::fit(&Hyperparameters::default(), x.view(), &y, 4, &names).unwrap();
+        let p = model.predict_proba(x.view());
+        assert_eq!(p.ncols(), 4);
+        assert!(p.column(3).iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn bad_shapes_are_rejected() {
+        let (x, y, names) = toy();
+        let params = Hyperparameters::default();
+        assert!(Classifier::fit(&params, x.view(), &y[..3], 3, &names).is_err());
+        assert!(Classifier::fit(&params, x.view(), &y, 2, &names).is_err());
+    }
+
+    #[test]
+    fn algorithm_names_round_trip() {
+        for algorithm in [Algorithm::LogisticRegression, Algorithm::DecisionTree] {
+            assert_eq!(algorithm.to_string().parse::<Algorithm>(), Ok(algorithm));
+        }
+        assert!("svm".parse::<Algorithm>().is_err());
+    }
+}

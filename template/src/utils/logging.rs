@@ -1,0 +1,35 @@
+//! Structured logging (tracing) and progress bars shared by every binary.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::Duration;
+use tracing_subscriber::EnvFilter;
+
+/// Installs a stderr subscriber with `filter` (the `RUST_LOG` setting, e.g. `info`); an invalid
+/// filter falls back to `info`.
+///
+/// Logs go to stderr so that stdout stays clean for results a user may pipe elsewhere.
+pub fn init(filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // Colour codes only help a human at a terminal; they garble CI logs and files.
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
+
+/// A progress bar over `len` steps. indicatif hides it automatically when stderr is not a terminal
+/// (CI, pipes), so logs stay readable there.
+pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    let style =
+        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(what.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}

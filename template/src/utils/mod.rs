@@ -1,0 +1,9 @@
+//! Cross-cutting helpers: settings, logging, paths, hashing, atomic file writes, timestamps and memory figures.
+
+pub mod config;
+pub mod fs;
+pub mod hashing;
+pub mod logging;
+pub mod memory;
+pub mod paths;
+pub mod time;

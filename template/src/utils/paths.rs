@@ -1,0 +1,43 @@
+//! Where everything lives, relative to the project root (the working directory of every binary).
+
+use std::path::{Path, PathBuf};
+
+/// Default folder holding the bronze, silver and gold layers.
+pub const DATASETS_DIR: &str = "src/datasets";
+/// Default folder receiving trained model directories `<name>-<version>/`.
+pub const MODELS_DIR: &str = "src/models";
+/// Default folder for metrics, predictions, `report.md` and `figures/`.
+pub const REPORTS_DIR: &str = "reports";
+/// Default folder for the data dictionary and the dataset and model cards.
+pub const REFERENCE_DIR: &str = "reference";
+/// Default location of the dataset schema.
+pub const SCHEMA_FILE: &str = "config/schema.toml";
+/// Default location of the settings file.
+pub const ENV_FILE: &str = "config/.env";
+/// Default promotion target: the model directory the API serves.
+pub const PROMOTED_MODEL_DIR: &str = "api/models/current";
+
+/// The bronze layer folder inside a datasets folder.
+pub fn bronze(datasets: &Path) -> PathBuf {
+    datasets.join("bronze")
+}
+
+/// The silver layer folder inside a datasets folder.
+pub fn silver(datasets: &Path) -> PathBuf {
+    datasets.join("silver")
+}
+
+/// The gold layer folder inside a datasets folder.
+pub fn gold(datasets: &Path) -> PathBuf {
+    datasets.join("gold")
+}
+
+/// The directory of one trained model: `<models>/<name>-<version>`.
+pub fn model_dir(models: &Path, name: &str, version: &str) -> PathBuf {
+    models.join(format!("{name}-{version}"))
+}
+
+/// The figures folder inside a reports folder.
+pub fn figures(reports: &Path) -> PathBuf {
+    reports.join("figures")
+}
