@@ -27,6 +27,11 @@ die() {
 }
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+{%- if api and docker %}
+
+# The services of the project, each with an image and a deployment.
+components=(api{% if web_ui %} ui{% endif %})
+{%- endif %}
 
 target=binaries
 if [[ $# -gt 0 && $1 != -* ]]; then
@@ -85,7 +90,7 @@ build_images() {
     local prefix=""
     [[ -n $registry ]] && prefix="$registry/"
     local component image
-    for component in api{% if web_ui %} ui{% endif %}; do
+    for component in "${components[@]}"; do
         image="${prefix}{{project-name}}-${component}:${tag}"
         echo "Building ${image}"
         docker build --file "deployment/docker/${component}/Dockerfile" --tag "$image" .

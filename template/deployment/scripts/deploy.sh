@@ -33,6 +33,11 @@ die() {
 }
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+{%- if infrastructure %}
+
+# The services of the project, each with an image and a deployment.
+components=(api{% if web_ui %} ui{% endif %})
+{%- endif %}
 
 [[ $# -gt 0 ]] || {
     usage >&2
@@ -118,7 +123,7 @@ deploy_kubernetes() {
             echo "  - $(realpath --relative-to="$tmp" "$overlay")"
             echo "images:"
             local component
-            for component in api{% if web_ui %} ui{% endif %}; do
+            for component in "${components[@]}"; do
                 echo "  - name: {{project-name}}-$component"
                 [[ -n $registry ]] && echo "    newName: $registry/{{project-name}}-$component"
                 [[ -n $tag ]] && echo "    newTag: \"$tag\""
@@ -133,7 +138,7 @@ deploy_kubernetes() {
     fi
     kubectl "${kubectl_args[@]}" apply -k "$source"
     local component
-    for component in api{% if web_ui %} ui{% endif %}; do
+    for component in "${components[@]}"; do
         kubectl "${kubectl_args[@]}" --namespace "$namespace" rollout status \
             "deployment/{{project-name}}-$component" --timeout=300s
     done
