@@ -1,4 +1,4 @@
-//! Model training with linfa: the selectable algorithms and the fitted [`Classifier`].
+//! Model training: the selectable algorithms and the fitted [`Classifier`].
 //!
 //! Class labels are indexes into the schema's class list, so probabilities always come back in
 //! schema order, whichever classes the training split happened to contain.
@@ -6,12 +6,13 @@
 use crate::artifact::{Model, ModelMetadata};
 use crate::data::gold::GoldData;
 use crate::evaluation::evaluate;
+use tree::{DecisionTree, TreeParams};
+pub mod tree;
+
 use linfa::prelude::*;
 use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
-use linfa_trees::{DecisionTree, TreeNode};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -21,7 +22,7 @@ use std::str::FromStr;
 pub enum Algorithm {
     /// Multinomial logistic regression (L2-regularised, L-BFGS): calibrated probabilities, linear.
     LogisticRegression,
-    /// CART decision tree: non-linear, probabilities are the class shares in the leaf.
+    /// CART decision tree ([`tree`]): non-linear; probabilities are the class shares in the leaf.
     DecisionTree,
 }
 
@@ -69,7 +70,7 @@ impl Default for Hyperparameters {
             max_iterations: 200,
             l2_penalty: 0.1,
             max_depth: 5,
-            min_samples_leaf: 2,
+            min_samples_leaf: 1,
         }
     }
 }
@@ -81,8 +82,6 @@ pub enum TrainError {
     BadData(String),
     #[error("logistic regression failed: {0}")]
     Logistic(#[from] linfa_logistic::error::Error),
-    #[error("decision tree failed: {0}")]
-    Tree(#[from] linfa::Error),
 }
 
 /// A fitted model. Serialised as JSON inside the model artifact.
@@ -94,10 +93,7 @@ pub enum Classifier {
         model: MultiFittedLogisticRegression<f64, usize>,
     },
     DecisionTree {
-        n_classes: usize,
-        tree: DecisionTree<f64, usize>,
-        /// Class shares of the training rows in each leaf, keyed by the leaf's path (`L`/`R` moves).
-        leaves: BTreeMap<String, Vec<f64>>,
+        tree: DecisionTree,
     },
 }
 
@@ -135,26 +131,12 @@ impl Classifier {
                 Ok(Self::LogisticRegression { n_classes, model })
             }
             Algorithm::DecisionTree => {
-                let tree = DecisionTree::params()
-                    .max_depth(Some(params.max_depth))
-                    .min_weight_leaf(params.min_samples_leaf as f32)
-                    .fit(&dataset)?;
-                let mut counts: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-                for (row, &label) in x.rows().into_iter().zip(y) {
-                    let shares = counts
-                        .entry(leaf_path(tree.root_node(), row))
-                        .or_insert_with(|| vec![0.0; n_classes]);
-                    shares[label] += 1.0;
-                }
-                for shares in counts.values_mut() {
-                    let total: f64 = shares.iter().sum();
-                    shares.iter_mut().for_each(|s| *s /= total);
-                }
-                Ok(Self::DecisionTree {
-                    n_classes,
-                    tree,
-                    leaves: counts,
-                })
+                let params = TreeParams {
+                    max_depth: params.max_depth,
+                    min_samples_leaf: params.min_samples_leaf,
+                };
+                let tree = DecisionTree::fit(x, y, n_classes, params);
+                Ok(Self::DecisionTree { tree })
             }
         }
     }
@@ -179,23 +161,12 @@ impl Classifier {
                 }
                 probabilities
             }
-            Self::DecisionTree {
-                n_classes,
-                tree,
-                leaves,
-            } => {
-                let mut probabilities = Array2::zeros((x.nrows(), *n_classes));
+            Self::DecisionTree { tree } => {
+                let mut probabilities = Array2::zeros((x.nrows(), tree.n_classes));
                 for (i, row) in x.rows().into_iter().enumerate() {
-                    match leaves.get(&leaf_path(tree.root_node(), row)) {
-                        Some(shares) => {
-                            probabilities.row_mut(i).assign(&ArrayView1::from(shares));
-                        }
-                        // Unreachable for a tree fitted here (every leaf holds training rows).
-                        None => {
-                            let class: usize = tree.predict(&row.insert_axis(ndarray::Axis(0)))[0];
-                            probabilities[[i, class]] = 1.0;
-                        }
-                    }
+                    probabilities
+                        .row_mut(i)
+                        .assign(&ArrayView1::from(tree.predict_proba(row)));
                 }
                 probabilities
             }
@@ -224,7 +195,7 @@ impl Classifier {
                     coefficients.iter().map(|c| c.abs()).sum::<f64>() / coefficients.len() as f64
                 })
                 .collect(),
-            Self::DecisionTree { tree, .. } => tree.feature_importance(),
+            Self::DecisionTree { tree } => tree.feature_importance.clone(),
         }
     }
 }
@@ -302,28 +273,6 @@ pub fn argmax(values: &[f64]) -> usize {
         }
     }
     best
-}
-
-/// Follows `row` down the tree with linfa's rule (`x < split` goes left) and names the leaf by path.
-fn leaf_path(mut node: &TreeNode<f64, usize>, row: ArrayView1<f64>) -> String {
-    let mut path = String::new();
-    while !node.is_leaf() {
-        let (feature, split, _) = node.split();
-        let [left, right] = [node.children()[0], node.children()[1]];
-        let (next, step) = if row[feature] < split {
-            (left, 'L')
-        } else {
-            (right, 'R')
-        };
-        match next {
-            Some(child) => {
-                node = child;
-                path.push(step);
-            }
-            None => break,
-        }
-    }
-    path
 }
 
 #[cfg(test)]

@@ -1,0 +1,302 @@
+//! End-to-end library tests: the data layers, training determinism, the model artifact and the
+//! serving path, on the bundled penguins data in a temporary folder.
+
+use std::path::Path;
+
+use {{crate_name}}::artifact::{ArtifactError, MODEL_FILE, Model};
+use {{crate_name}}::data::gold::{self, GoldData};
+use {{crate_name}}::data::manifest::{BronzeManifest, GoldManifest, SilverManifest};
+use {{crate_name}}::data::schema::{RecordError, Schema};
+use {{crate_name}}::data::{SAMPLE_CSV, bronze, silver};
+use {{crate_name}}::training::{self, Algorithm, Hyperparameters};
+use {{crate_name}}::utils::config::Settings;
+use {{crate_name}}::utils::{hashing, paths};
+
+struct Layers {
+    bronze: BronzeManifest,
+    silver: SilverManifest,
+    gold: GoldManifest,
+}
+
+fn build_layers(dir: &Path, csv: &[u8], seed: u64) -> Layers {
+    let schema = Schema::bundled();
+    let bronze = bronze::write(&paths::bronze(dir), "test", csv, b',').unwrap();
+    let silver = silver::build(&paths::bronze(dir), &paths::silver(dir), &schema, b',').unwrap();
+    let gold = gold::build(&paths::silver(dir), &paths::gold(dir), &schema, 0.2, seed).unwrap();
+    Layers {
+        bronze,
+        silver,
+        gold,
+    }
+}
+
+fn train(dir: &Path, algorithm: Algorithm) -> (GoldData, Model) {
+    let data = gold::load(&paths::gold(dir)).unwrap();
+    let params = Hyperparameters {
+        algorithm,
+        ..Hyperparameters::default()
+    };
+    let model = training::train(&data, &params, "test", "1", None).unwrap();
+    (data, model)
+}
+
+fn record(pairs: &[(&str, serde_json::Value)]) -> {{crate_name}}::RawRecord {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn valid_record() -> {{crate_name}}::RawRecord {
+    use serde_json::json;
+    record(&[
+        ("island", json!("Biscoe")),
+        ("bill_length_mm", json!(47.5)),
+        ("bill_depth_mm", json!(15.0)),
+        ("flipper_length_mm", json!(217)),
+        ("body_mass_g", json!(5076)),
+        ("sex", json!("female")),
+    ])
+}
+
+#[test]
+fn layers_account_for_every_row_and_chain_their_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = build_layers(dir.path(), SAMPLE_CSV, 42);
+    let r = &l.silver.rows;
+    assert_eq!(l.bronze.data.rows, 344);
+    assert_eq!(r.bronze_rows, r.silver_rows + r.quarantined + r.duplicates);
+    assert_eq!(l.gold.train.rows + l.gold.test.rows, r.silver_rows);
+    assert_eq!(l.silver.parent_sha256, l.bronze.data.sha256);
+    assert_eq!(l.gold.parent_sha256, l.silver.data.sha256);
+    let bronze_file = paths::bronze(dir.path()).join(&l.bronze.data.file);
+    assert_eq!(
+        std::fs::read(bronze_file).unwrap(),
+        SAMPLE_CSV,
+        "bronze keeps the bytes as received"
+    );
+    for split in ["train", "test"] {
+        let counts = &l.gold.class_counts[split];
+        assert!(
+            counts.values().all(|&n| n > 0),
+            "{split}: every species present"
+        );
+    }
+}
+
+#[test]
+fn rerunning_the_pipeline_reproduces_every_hash_and_metric() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (la, lb) = (
+        build_layers(a.path(), SAMPLE_CSV, 42),
+        build_layers(b.path(), SAMPLE_CSV, 42),
+    );
+    assert_eq!(la.silver.data, lb.silver.data);
+    assert_eq!(la.silver.quarantine, lb.silver.quarantine);
+    assert_eq!(
+        (&la.gold.train, &la.gold.test, &la.gold.preprocessor),
+        (&lb.gold.train, &lb.gold.test, &lb.gold.preprocessor)
+    );
+    // Re-running in place is idempotent too.
+    let again = build_layers(a.path(), SAMPLE_CSV, 42);
+    assert_eq!(again.gold.train, la.gold.train);
+
+    for algorithm in [Algorithm::LogisticRegression, Algorithm::DecisionTree] {
+        let (_, ma) = train(a.path(), algorithm);
+        let (_, mb) = train(b.path(), algorithm);
+        assert_eq!(ma.metadata.metrics, mb.metadata.metrics, "{algorithm}");
+        assert_eq!(
+            serde_json::to_string(&ma.classifier).unwrap(),
+            serde_json::to_string(&mb.classifier).unwrap(),
+            "{algorithm}: same data and seed give the same model"
+        );
+    }
+
+    let other_seed = build_layers(b.path(), SAMPLE_CSV, 7);
+    assert_ne!(other_seed.gold.test.sha256, la.gold.test.sha256);
+}
+
+#[test]
+fn both_algorithms_pass_the_default_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    build_layers(dir.path(), SAMPLE_CSV, 42);
+    let defaults = Settings::default();
+    // The default algorithm passes with a wide margin; the tree passes too.
+    for (algorithm, floor) in [
+        (Algorithm::LogisticRegression, 0.97),
+        (Algorithm::DecisionTree, defaults.gate_min_macro_f1),
+    ] {
+        let (_, model) = train(dir.path(), algorithm);
+        let m = &model.metadata.metrics;
+        assert!(
+            m.accuracy >= defaults.gate_min_accuracy,
+            "{algorithm}: {m:?}"
+        );
+        assert!(
+            m.accuracy >= floor && m.macro_f1 >= floor,
+            "{algorithm}: {m:?}"
+        );
+    }
+}
+
+#[test]
+fn saved_model_round_trips_and_refuses_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    build_layers(dir.path(), SAMPLE_CSV, 42);
+    let (_, model) = train(dir.path(), Algorithm::LogisticRegression);
+    let model_dir = dir.path().join("models/test-1");
+    model.save(&model_dir).unwrap();
+
+    let loaded = Model::load(&model_dir).unwrap();
+    assert_eq!(loaded.metadata, model.metadata);
+    assert_eq!(
+        loaded.predict(&valid_record()),
+        model.predict(&valid_record())
+    );
+
+    // Flip one byte of the model: the checksum must catch it.
+    let model_file = model_dir.join(MODEL_FILE);
+    let mut bytes = std::fs::read(&model_file).unwrap();
+    let i = bytes.iter().position(|b| b.is_ascii_digit()).unwrap();
+    bytes[i] = if bytes[i] == b'9' { b'8' } else { bytes[i] + 1 };
+    std::fs::write(&model_file, &bytes).unwrap();
+    assert!(matches!(
+        Model::load(&model_dir),
+        Err(ArtifactError::ChecksumMismatch { .. })
+    ));
+
+    std::fs::remove_file(&model_file).unwrap();
+    let err = Model::load(&model_dir).unwrap_err();
+    assert!(matches!(err, ArtifactError::Missing { .. }), "{err}");
+    assert!(err.to_string().contains("model.json"));
+
+    // A file whose checksum was updated but whose content is not a model is corrupt.
+    std::fs::write(&model_file, b"{}").unwrap();
+    let sums = std::fs::read_to_string(model_dir.join("SHA256SUMS")).unwrap();
+    let fixed: String = sums
+        .lines()
+        .map(|line| match line.split_once("  ") {
+            Some((_, "model.json")) => format!("{}  model.json\n", hashing::sha256_hex(b"{}")),
+            _ => format!("{line}\n"),
+        })
+        .collect();
+    std::fs::write(model_dir.join("SHA256SUMS"), fixed).unwrap();
+    assert!(matches!(
+        Model::load(&model_dir),
+        Err(ArtifactError::Corrupt { .. })
+    ));
+}
+
+#[test]
+fn serving_path_matches_batch_evaluation() {
+    let dir = tempfile::tempdir().unwrap();
+    build_layers(dir.path(), SAMPLE_CSV, 42);
+    for algorithm in [Algorithm::LogisticRegression, Algorithm::DecisionTree] {
+        let (data, model) = train(dir.path(), algorithm);
+        let batch = model.classifier.predict(data.test_x.view());
+        let raw = std::fs::read(paths::gold(dir.path()).join(gold::TEST_RAW_FILE)).unwrap();
+        let mut reader = csv::Reader::from_reader(raw.as_slice());
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        for (i, row) in reader.records().enumerate() {
+            let row = row.unwrap();
+            let raw: {{crate_name}}::RawRecord = header
+                .iter()
+                .zip(row.iter())
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_owned())))
+                .collect();
+            let prediction = model.predict(&raw).unwrap();
+            assert_eq!(
+                prediction.class, model.metadata.classes[batch[i]],
+                "{algorithm} row {i}"
+            );
+            let total: f64 = prediction.probabilities.values().sum();
+            assert!((total - 1.0).abs() < 1e-9);
+        }
+    }
+}
+
+#[test]
+fn predict_names_the_offending_field() {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    build_layers(dir.path(), SAMPLE_CSV, 42);
+    let (_, model) = train(dir.path(), Algorithm::LogisticRegression);
+    assert_eq!(model.predict(&valid_record()).unwrap().class, "Gentoo");
+
+    let with = |field: &str, value: serde_json::Value| {
+        let mut r = valid_record();
+        r.insert(field.to_owned(), value);
+        model.predict(&r).unwrap_err()
+    };
+    let mut missing = valid_record();
+    missing.remove("bill_depth_mm");
+    let cases = [
+        (model.predict(&missing).unwrap_err(), "bill_depth_mm"),
+        (with("island", json!(3)), "island"),
+        (with("sex", json!("unknown")), "sex"),
+        (with("body_mass_g", json!("NaN")), "body_mass_g"),
+        (with("flipper_length_mm", json!(1000)), "flipper_length_mm"),
+        (with("bill_length_mm", json!("long")), "bill_length_mm"),
+    ];
+    for (err, field) in cases {
+        assert_eq!(err.field(), field, "{err}");
+    }
+    assert!(matches!(
+        with("body_mass_g", json!("inf")),
+        RecordError::NotFinite { .. }
+    ));
+    // A null feature is imputed, as in training.
+    assert!(
+        model.predict(&record(&[("sex", json!(null))])).is_err(),
+        "other fields still required"
+    );
+    let mut nulls = valid_record();
+    nulls.insert("sex".into(), json!(null));
+    assert!(model.predict(&nulls).is_ok());
+}
+
+#[test]
+fn malformed_rows_are_quarantined_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = SAMPLE_CSV.to_vec();
+    csv.extend_from_slice(b"Adelie,Dream,thirty,18,190,3500,male,2008\n");
+    csv.extend_from_slice(b"Adelie,Dream,39,18,190\n");
+    csv.extend_from_slice(b"Adelie,Torgersen,39.1,18.7,181,3750,male,2007\n"); // duplicate of line 2
+    let l = build_layers(dir.path(), &csv, 42);
+    let r = &l.silver.rows;
+    assert_eq!((r.bronze_rows, r.quarantined, r.duplicates), (347, 2, 1));
+    assert_eq!(r.silver_rows, 344);
+    let quarantine =
+        std::fs::read_to_string(paths::silver(dir.path()).join(silver::QUARANTINE_FILE)).unwrap();
+    assert!(
+        quarantine.contains("346,") && quarantine.contains("not a number"),
+        "{quarantine}"
+    );
+    assert!(
+        quarantine.contains("347,") && quarantine.contains("expected 8 fields"),
+        "{quarantine}"
+    );
+}
+
+#[test]
+fn a_tampered_layer_is_refused_downstream() {
+    let dir = tempfile::tempdir().unwrap();
+    build_layers(dir.path(), SAMPLE_CSV, 42);
+    let train_file = paths::gold(dir.path()).join(gold::TRAIN_FILE);
+    let mut bytes = std::fs::read(&train_file).unwrap();
+    bytes.push(b'\n');
+    std::fs::write(&train_file, bytes).unwrap();
+    let err = gold::load(&paths::gold(dir.path()))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("sha256") && err.contains("make_dataset"),
+        "{err}"
+    );
+}
