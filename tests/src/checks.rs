@@ -1,4 +1,5 @@
-//! Checks every generated project must pass, whatever its options.
+//! Checks every generated project must pass, whatever its options. Each check lists every problem
+//! it finds, so one failing run shows all that needs fixing.
 
 use std::path::Path;
 
@@ -7,15 +8,16 @@ use crate::{Options, expected_files, files};
 /// Asserts the exact file set, complete rendering, parseable config files and complete pruning.
 pub fn check_project(dir: &Path, options: &Options) {
     assert_file_set(dir, options);
+    let mut problems = Vec::new();
     for path in files(dir) {
-        let full = dir.join(&path);
-        let Ok(text) = std::fs::read_to_string(&full) else {
+        let Ok(text) = std::fs::read_to_string(dir.join(&path)) else {
             continue;
         };
-        assert_rendered(&path, &text);
-        assert_parses(&path, &text);
-        assert_no_pruned_references(&path, &text, options);
+        problems.extend(unrendered_liquid(&path, &text));
+        problems.extend(parse_error(&path, &text));
+        problems.extend(pruned_references(&path, &text, options));
     }
+    assert!(problems.is_empty(), "{options:?}\n{}", problems.join("\n"));
 }
 
 /// The generated files are exactly those the options call for.
@@ -32,45 +34,37 @@ pub fn assert_file_set(dir: &Path, options: &Options) {
 
 /// No Liquid tag survived: a Liquid error makes cargo-generate copy a file unrendered.
 /// GitHub expressions `${{ ... }}` are the one legitimate use of double braces.
-fn assert_rendered(path: &str, text: &str) {
+fn unrendered_liquid(path: &str, text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let without_github_expressions = line.replace("${{", "");
-        assert!(
-            !line.contains("{%")
-                && !line.contains("%}")
-                && !without_github_expressions.contains("{{"),
-            "{path}:{}: unrendered Liquid: {line}",
-            number + 1
-        );
-        assert!(
-            !line.contains("liquid:"),
-            "{path}:{}: Liquid error text: {line}",
-            number + 1
-        );
+        if line.contains("{%") || line.contains("%}") || without_github_expressions.contains("{{") {
+            problems.push(format!("{path}:{}: unrendered Liquid: {line}", number + 1));
+        }
+        if line.contains("liquid:") {
+            problems.push(format!("{path}:{}: Liquid error text: {line}", number + 1));
+        }
     }
+    problems
 }
 
 /// Every TOML, YAML and JSON file parses.
-fn assert_parses(path: &str, text: &str) {
+fn parse_error(path: &str, text: &str) -> Option<String> {
     let extension = Path::new(path)
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("");
-    match extension {
-        "toml" => {
-            text.parse::<toml::Table>()
-                .unwrap_or_else(|e| panic!("{path}: invalid TOML: {e}"));
-        }
-        "yml" | "yaml" => {
-            yaml_rust2::YamlLoader::load_from_str(text)
-                .unwrap_or_else(|e| panic!("{path}: invalid YAML: {e}"));
-        }
-        "json" | "ipynb" => {
-            serde_json::from_str::<serde_json::Value>(text)
-                .unwrap_or_else(|e| panic!("{path}: invalid JSON: {e}"));
-        }
-        _ => {}
-    }
+    let error = match extension {
+        "toml" => text.parse::<toml::Table>().err()?.to_string(),
+        "yml" | "yaml" => yaml_rust2::YamlLoader::load_from_str(text)
+            .err()?
+            .to_string(),
+        "json" | "ipynb" => serde_json::from_str::<serde_json::Value>(text)
+            .err()?
+            .to_string(),
+        _ => return None,
+    };
+    Some(format!("{path}: does not parse: {error}"))
 }
 
 /// Text that names a part of the project; none may remain once the part is pruned.
@@ -92,7 +86,7 @@ fn pruned_markers(options: &Options) -> Vec<&'static str> {
         ]);
     }
     if options.ci != "github" {
-        markers.extend([".github", "GitHub Actions"]);
+        markers.extend([".github/", "GitHub Actions"]);
     }
     if options.ci != "gitlab" {
         markers.extend(["gitlab-ci", "GitLab CI"]);
@@ -109,13 +103,17 @@ fn pruned_markers(options: &Options) -> Vec<&'static str> {
     markers
 }
 
-fn assert_no_pruned_references(path: &str, text: &str, options: &Options) {
-    for marker in pruned_markers(options) {
-        if let Some(number) = text.lines().position(|line| line.contains(marker)) {
-            panic!(
-                "{path}:{}: refers to a pruned part ({marker:?}) with {options:?}",
-                number + 1
-            );
+fn pruned_references(path: &str, text: &str, options: &Options) -> Vec<String> {
+    let markers = pruned_markers(options);
+    let mut problems = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        for marker in markers.iter().filter(|marker| line.contains(*marker)) {
+            problems.push(format!(
+                "{path}:{}: names a pruned part ({marker:?}): {}",
+                number + 1,
+                line.trim()
+            ));
         }
     }
+    problems
 }
