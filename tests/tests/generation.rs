@@ -386,3 +386,20 @@ fn data_folders_exist_and_their_contents_are_ignored() {
         "{status}"
     );
 }
+
+/// The shipped Cargo.lock pins every dependency of the full preset: a project starts from the
+/// versions this suite tested, and the lock needs no change (tests/refresh-lockfile.sh rewrites it).
+#[test]
+fn the_shipped_lockfile_is_current() {
+    let generated = generate_ok("locked-project", &Options::defaults().defines());
+    let output = Command::new("cargo")
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(&generated.dir)
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "template/Cargo.lock is stale: run tests/refresh-lockfile.sh\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
