@@ -1,0 +1,242 @@
+//! Settings of the API server.
+//!
+//! Precedence: command-line flag > environment variable > `config/.env` > built-in default. The
+//! `.env` file is loaded into the process environment (without overriding variables that are
+//! already set) before the flags are parsed, so clap sees one merged view.
+
+use clap::{CommandFactory, FromArgMatches, Parser};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Serves the promoted model over HTTP: predictions, metadata, health, metrics and API docs.
+///
+/// Every flag can also be set by the environment variable shown, or in config/.env.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Config {
+    /// Address of the interface to listen on (0.0.0.0 for every interface).
+    #[arg(long, env = "API_HOST", value_name = "API_HOST", default_value = "127.0.0.1", value_parser = parse_ip)]
+    pub host: IpAddr,
+
+    /// TCP port to listen on.
+    #[arg(long, env = "API_PORT", value_name = "API_PORT", default_value_t = 8080, value_parser = parse_port)]
+    pub port: u16,
+
+    /// The promoted model directory (or a directory whose `current/` subdirectory is the model).
+    #[arg(
+        long,
+        env = "API_MODEL_DIR",
+        value_name = "API_MODEL_DIR",
+        default_value = "api/models"
+    )]
+    pub model_dir: PathBuf,
+
+    /// Maximum number of records in one POST /v1/predict/batch request.
+    #[arg(long, env = "API_MAX_BATCH", value_name = "API_MAX_BATCH", default_value_t = 1000, value_parser = parse_positive)]
+    pub max_batch: usize,
+
+    /// Maximum size of a request body in bytes; larger requests get 413.
+    #[arg(long, env = "API_MAX_BODY_BYTES", value_name = "API_MAX_BODY_BYTES", default_value_t = 1_048_576, value_parser = parse_positive)]
+    pub max_body_bytes: usize,
+
+    /// Seconds a request may take before it is answered with 408.
+    #[arg(long, env = "API_REQUEST_TIMEOUT_SECS", value_name = "API_REQUEST_TIMEOUT_SECS", default_value_t = 10, value_parser = parse_positive)]
+    pub request_timeout_secs: usize,
+
+    /// Browser origins allowed to call the API (CORS): comma-separated `http(s)://host[:port]`, or
+    /// `*` for any. Empty: no CORS headers, so only same-origin pages and non-browser clients.
+    #[arg(long, env = "API_CORS_ORIGINS", value_name = "API_CORS_ORIGINS", default_value = "", value_parser = parse_origins)]
+    pub cors_origins: CorsOrigins,
+
+    /// Bearer token that authorises POST /v1/admin/reload. Unset: the endpoint is disabled.
+    #[arg(
+        long,
+        env = "API_ADMIN_TOKEN",
+        value_name = "API_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
+
+    /// Log filter: error, warn, info, debug or trace (per module: `info,tower_http=debug`).
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        value_name = "RUST_LOG",
+        default_value = "info"
+    )]
+    pub log: String,
+
+    /// Check the /health of the server configured by API_HOST and API_PORT, then exit 0 if it is
+    /// healthy, 1 if not. For container health checks (the runtime image has no curl).
+    #[arg(long)]
+    pub healthcheck: bool,
+}
+
+/// Which browser origins may call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// No CORS headers at all.
+    None,
+    /// `Access-Control-Allow-Origin: *`.
+    Any,
+    /// Exactly these origins.
+    List(Vec<String>),
+}
+
+impl Config {
+    /// Loads `env_file` (if it exists) into the environment, then parses the command line.
+    ///
+    /// On a bad flag or setting, or `--help`, clap prints the message and exits (status 2 for
+    /// errors). A `.env` file that cannot be parsed is returned as an error.
+    pub fn load(env_file: &Path) -> anyhow::Result<Self> {
+        load_env_file(env_file)?;
+        let matches = ignore_empty_env(Self::command()).get_matches();
+        Ok(Self::from_arg_matches(&matches).unwrap_or_else(|err| err.exit()))
+    }
+
+    /// The address to listen on.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+
+    /// The request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs as u64)
+    }
+}
+
+/// Loads `KEY=value` lines into the environment; variables already set win.
+pub fn load_env_file(path: &Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    dotenvy::from_path(path)
+        .map_err(|err| anyhow::anyhow!("cannot read settings file {}: {err}", path.display()))
+}
+
+/// `NAME=` (empty) means "use the default", as config/.env.example documents; clap would instead
+/// parse the empty string, so such variables are detached from their flag.
+pub fn ignore_empty_env(command: clap::Command) -> clap::Command {
+    command.mut_args(|arg| match arg.get_env() {
+        Some(name) if std::env::var_os(name).is_some_and(|value| value.is_empty()) => arg.env(None),
+        _ => arg,
+    })
+}
+
+fn parse_ip(value: &str) -> Result<IpAddr, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| "expected an IP address such as 127.0.0.1, 0.0.0.0 or ::1".to_owned())
+}
+
+fn parse_port(value: &str) -> Result<u16, String> {
+    match value.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err("expected a TCP port number from 1 to 65535".to_owned()),
+    }
+}
+
+fn parse_positive(value: &str) -> Result<usize, String> {
+    match value.trim().replace('_', "").parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("expected a positive whole number".to_owned()),
+    }
+}
+
+fn parse_origins(value: &str) -> Result<CorsOrigins, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(CorsOrigins::None);
+    }
+    if value == "*" {
+        return Ok(CorsOrigins::Any);
+    }
+    let origins: Vec<String> = value
+        .split(',')
+        .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+        .filter(|origin| !origin.is_empty())
+        .collect();
+    for origin in &origins {
+        let rest = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"));
+        let valid = rest.is_some_and(|host| {
+            !host.is_empty()
+                && !host.contains('/')
+                && axum::http::HeaderValue::from_str(origin).is_ok()
+        });
+        if !valid {
+            return Err(format!(
+                "`{origin}` is not an origin: expected `*` or comma-separated origins such as https://example.org or http://localhost:3000"
+            ));
+        }
+    }
+    Ok(CorsOrigins::List(origins))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        let mut argv = vec!["api"];
+        argv.extend_from_slice(args);
+        Config::try_parse_from(argv)
+    }
+
+    #[test]
+    fn flags_are_parsed() {
+        let config = parse(&[
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "9000",
+            "--max-batch",
+            "5",
+            "--cors-origins",
+            "http://localhost:3000, https://example.org/",
+        ])
+        .unwrap();
+        assert_eq!(config.addr().to_string(), "0.0.0.0:9000");
+        assert_eq!(config.max_batch, 5);
+        assert_eq!(
+            config.cors_origins,
+            CorsOrigins::List(vec![
+                "http://localhost:3000".into(),
+                "https://example.org".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn a_bad_value_names_the_setting_and_the_expected_form() {
+        for (args, expected) in [
+            (&["--port", "http"][..], "expected a TCP port"),
+            (&["--port", "0"], "expected a TCP port"),
+            (&["--host", "localhost"], "expected an IP address"),
+            (&["--max-batch", "0"], "expected a positive whole number"),
+            (
+                &["--request-timeout-secs", "soon"],
+                "expected a positive whole number",
+            ),
+            (&["--cors-origins", "example.org"], "is not an origin"),
+        ] {
+            let message = parse(args).unwrap_err().to_string();
+            assert!(message.contains(expected), "{args:?}: {message}");
+            let setting = args[0]
+                .trim_start_matches("--")
+                .replace('-', "_")
+                .to_uppercase();
+            assert!(message.contains(&format!("API_{setting}")), "{message}");
+        }
+    }
+
+    #[test]
+    fn cors_accepts_nothing_any_or_a_list() {
+        assert_eq!(parse_origins(" ").unwrap(), CorsOrigins::None);
+        assert_eq!(parse_origins("*").unwrap(), CorsOrigins::Any);
+        assert!(parse_origins("ftp://example.org").is_err());
+    }
+}

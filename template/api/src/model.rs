@@ -1,0 +1,172 @@
+//! The served model and its hot reload.
+//!
+//! The current model sits behind an `Arc`: a request clones the `Arc` once and keeps using that model
+//! even if a reload swaps in another one meanwhile, so in-flight requests never fail or mix two
+//! models. A reload that fails verification leaves the current model in place.
+
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
+
+use {{crate_name}}::artifact::{ArtifactError, CHECKSUMS_FILE, Model};
+use {{crate_name}}::features::Step;
+use {{crate_name}}::utils::hashing;
+
+/// A model could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot load the model from {dir}: {source}{hint}")]
+pub struct LoadError {
+    pub dir: PathBuf,
+    #[source]
+    pub source: ArtifactError,
+    hint: &'static str,
+}
+
+/// A verified model with what the API reports about it.
+#[derive(Debug)]
+pub struct ServedModel {
+    pub model: Model,
+    /// The directory it was loaded from.
+    pub dir: PathBuf,
+    /// SHA-256 of the artifact's `SHA256SUMS`: one value that changes whenever any file does.
+    pub checksum: String,
+    /// When this process loaded it (seconds since the Unix epoch).
+    pub loaded_at: u64,
+    /// A valid example record: the training medians and modes (what the model imputes for a
+    /// missing value). Used for the API docs and as the web form's defaults.
+    pub example: Map<String, Value>,
+}
+
+impl ServedModel {
+    /// Loads and verifies the model in `dir` (see [`resolve_model_dir`]).
+    pub fn load(dir: &Path) -> Result<Self, LoadError> {
+        let dir = resolve_model_dir(dir);
+        let fail = |source: ArtifactError| {
+            let hint = if matches!(source, ArtifactError::Missing { .. }) {
+                " (train and promote a model first: `make all promote`)"
+            } else {
+                ""
+            };
+            LoadError {
+                dir: dir.clone(),
+                source,
+                hint,
+            }
+        };
+        let model = Model::load(&dir).map_err(fail)?;
+        let sums = dir.join(CHECKSUMS_FILE);
+        let checksum = hashing::sha256_file(&sums).map_err(|source| {
+            fail(ArtifactError::Io {
+                path: sums.clone(),
+                source,
+            })
+        })?;
+        let loaded_at = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs());
+        let example = example_record(&model);
+        Ok(Self {
+            model,
+            dir,
+            checksum,
+            loaded_at,
+            example,
+        })
+    }
+
+    /// Model name from its metadata.
+    pub fn name(&self) -> &str {
+        &self.model.metadata.name
+    }
+
+    /// Model version from its metadata.
+    pub fn version(&self) -> &str {
+        &self.model.metadata.version
+    }
+}
+
+/// `dir` itself if it holds a model; else `dir/current` if that does (the core library's
+/// `promote_model` installs into `api/models/current`, `make promote` into `api/models`).
+pub fn resolve_model_dir(dir: &Path) -> PathBuf {
+    let nested = dir.join("current");
+    if !dir.join(CHECKSUMS_FILE).exists() && nested.join(CHECKSUMS_FILE).exists() {
+        nested
+    } else {
+        dir.to_owned()
+    }
+}
+
+fn example_record(model: &Model) -> Map<String, Value> {
+    model
+        .preprocessor
+        .steps()
+        .iter()
+        .map(|step| match step {
+            Step::Numeric { column, median, .. } => (column.clone(), Value::from(*median)),
+            Step::Categorical {
+                column,
+                categories,
+                mode,
+                ..
+            } => (column.clone(), Value::from(categories[*mode].clone())),
+        })
+        .collect()
+}
+
+/// What a successful reload replaced.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Reloaded {
+    pub previous_version: String,
+    pub previous_checksum: String,
+    pub version: String,
+    pub checksum: String,
+}
+
+/// Holds the current model; cheap to share across requests.
+#[derive(Debug)]
+pub struct ModelStore {
+    dir: PathBuf,
+    current: RwLock<Arc<ServedModel>>,
+    /// Serialises reloads, so two concurrent ones cannot finish in the wrong order.
+    reloading: Mutex<()>,
+}
+
+impl ModelStore {
+    /// Loads the model in `dir`; fails if it is missing or does not verify.
+    pub fn open(dir: &Path) -> Result<Self, LoadError> {
+        Ok(Self::new(dir, ServedModel::load(dir)?))
+    }
+
+    /// Serves `model`; later reloads read `dir`.
+    pub fn new(dir: &Path, model: ServedModel) -> Self {
+        Self {
+            dir: dir.to_owned(),
+            current: RwLock::new(Arc::new(model)),
+            reloading: Mutex::new(()),
+        }
+    }
+
+    /// The model to use for one request.
+    pub fn current(&self) -> Arc<ServedModel> {
+        // A poisoned lock only means a thread panicked while holding it; the Arc inside is intact.
+        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Loads the model directory again and swaps it in if it verifies; otherwise keeps the current
+    /// model and returns why. Blocking (file I/O): call it from a blocking thread.
+    pub fn reload(&self) -> Result<Reloaded, LoadError> {
+        let _guard = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = Arc::new(ServedModel::load(&self.dir)?);
+        let previous = std::mem::replace(
+            &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
+            Arc::clone(&fresh),
+        );
+        Ok(Reloaded {
+            previous_version: previous.version().to_owned(),
+            previous_checksum: previous.checksum.clone(),
+            version: fresh.version().to_owned(),
+            checksum: fresh.checksum.clone(),
+        })
+    }
+}

@@ -1,0 +1,115 @@
+//! Running the server: binding, signals (SIGTERM/Ctrl-C to stop, SIGHUP to reload) and shutdown.
+
+use crate::config::Config;
+use crate::model::ModelStore;
+use crate::routes::{self, AppState};
+use anyhow::Context;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Loads the model, binds the configured address and serves until SIGTERM or Ctrl-C.
+///
+/// A missing or corrupt model, or an address that cannot be bound, is an error before anything
+/// is served.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let models = ModelStore::open(&config.model_dir)?;
+    let current = models.current();
+    tracing::info!(
+        name = current.name(),
+        version = current.version(),
+        checksum = %current.checksum,
+        dir = %current.dir.display(),
+        "model loaded and verified"
+    );
+    let listener = TcpListener::bind(config.addr())
+        .await
+        .with_context(|| format!("cannot listen on {} (API_HOST, API_PORT)", config.addr()))?;
+    let state = AppState::new(&config, models);
+    if config.admin_token.as_deref().is_some_and(|t| !t.is_empty()) {
+        tracing::info!("POST /v1/admin/reload is enabled");
+    }
+    tokio::spawn(upkeep(state.clone()));
+    #[cfg(unix)]
+    tokio::spawn(reload_on_sighup(state.clone()));
+    tracing::info!(
+        "listening on http://{} (docs at /docs/)",
+        listener.local_addr()?
+    );
+    serve(listener, &config, state, shutdown_signal()).await
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    config: &Config,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = routes::router(config, state.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            state.start_draining();
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
+        .await
+        .context("server error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGTERM (what container runtimes send) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// `kill -HUP <pid>` reloads the model, like POST /v1/admin/reload but without a token.
+#[cfg(unix)]
+async fn reload_on_sighup(state: AppState) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = match signal(SignalKind::hangup()) {
+        Ok(hangup) => hangup,
+        Err(err) => {
+            tracing::warn!(%err, "cannot listen for SIGHUP; reload with POST /v1/admin/reload");
+            return;
+        }
+    };
+    while hangup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading the model");
+        // The outcome is logged (and counted) by reload itself.
+        let _ = state.reload().await;
+    }
+}
+
+async fn upkeep(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        state.metrics().run_upkeep();
+    }
+}
