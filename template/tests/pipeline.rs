@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
+use {{crate_name}}::RawRecord;
 use {{crate_name}}::artifact::{ArtifactError, MODEL_FILE, Model};
 use {{crate_name}}::data::gold::{self, GoldData};
-use {{crate_name}}::data::manifest::{BronzeManifest, GoldManifest, SilverManifest};
+use {{crate_name}}::data::manifest::SilverManifest;
+use {{crate_name}}::data::manifest::{BronzeManifest, GoldManifest};
 use {{crate_name}}::data::schema::{RecordError, Schema};
 use {{crate_name}}::data::{SAMPLE_CSV, bronze, silver};
 use {{crate_name}}::training::{self, Algorithm, Hyperparameters};
@@ -40,14 +42,14 @@ fn train(dir: &Path, algorithm: Algorithm) -> (GoldData, Model) {
     (data, model)
 }
 
-fn record(pairs: &[(&str, serde_json::Value)]) -> {{crate_name}}::RawRecord {
+fn record(pairs: &[(&str, serde_json::Value)]) -> RawRecord {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect()
 }
 
-fn valid_record() -> {{crate_name}}::RawRecord {
+fn valid_record() -> RawRecord {
     use serde_json::json;
     record(&[
         ("island", json!("Biscoe")),
@@ -204,7 +206,7 @@ fn serving_path_matches_batch_evaluation() {
             .collect();
         for (i, row) in reader.records().enumerate() {
             let row = row.unwrap();
-            let raw: {{crate_name}}::RawRecord = header
+            let raw: RawRecord = header
                 .iter()
                 .zip(row.iter())
                 .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_owned())))

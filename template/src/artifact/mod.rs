@@ -1,6 +1,7 @@
 //! The model artifact: a directory holding the fitted preprocessing, the classifier, the metadata
-//! and a `SHA256SUMS` file. [`Model`] is what serving loads; its [`Model::predict`] is the one
-//! prediction path shared by the API and batch scoring.
+//! and a `SHA256SUMS` file. [`Model`](crate::artifact::Model) is what serving loads; its
+//! [`predict`](crate::artifact::Model::predict) is the one prediction path shared by the API and
+//! batch scoring.
 
 use crate::data::schema::{FeatureSchema, RecordError, Schema};
 use crate::evaluation::Metrics;

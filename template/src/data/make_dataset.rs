@@ -5,8 +5,10 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use {{crate_name}}::data::{self, bronze, dictionary, gold, ingest, silver};
-use {{crate_name}}::utils::config::{DataSource, Settings, parse_delimiter};
+use {{crate_name}}::data::{self, bronze, dictionary};
+use {{crate_name}}::data::{gold, ingest, silver};
+use {{crate_name}}::utils::config::parse_delimiter;
+use {{crate_name}}::utils::config::{DataSource, Settings};
 use {{crate_name}}::utils::{fs, logging, paths};
 
 /// Build the bronze, silver and gold data layers from the configured source.

@@ -208,11 +208,13 @@ pub fn to_csv(schema: &Schema, rows: &[Vec<Value>]) -> Result<Vec<u8>, DataError
 pub fn from_csv(schema: &Schema, bytes: &[u8]) -> Result<Vec<Vec<Value>>, DataError> {
     let cleaned = clean(bytes, schema, b',')?;
     if let Some(bad) = cleaned.quarantined.first() {
-        return Err(DataError::Split(format!(
-            "line {}: {}",
-            bad.line, bad.reason
-        )));
+        return Err(DataError::CorruptLayer {
+            layer: "silver",
+            path: DATA_FILE.into(),
+            message: format!("line {}: {}", bad.line, bad.reason),
+        });
     }
+
     Ok(cleaned.rows)
 }
 
@@ -257,8 +259,14 @@ pub fn build(
             ),
         });
     }
-    for row in &cleaned.quarantined {
+    // A few examples help at the terminal; the full list is in quarantine.csv.
+    const SHOWN: usize = 10;
+    for row in cleaned.quarantined.iter().take(SHOWN) {
         tracing::warn!(line = row.line, reason = %row.reason, "row quarantined");
+    }
+    if cleaned.quarantined.len() > SHOWN {
+        let more = cleaned.quarantined.len() - SHOWN;
+        tracing::warn!("{more} more rows quarantined, see {QUARANTINE_FILE}");
     }
 
     let data = to_csv(schema, &cleaned.rows)?;

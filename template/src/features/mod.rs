@@ -1,6 +1,6 @@
 //! Feature engineering: turns validated rows into the numeric matrix a model consumes.
 //!
-//! The [`Preprocessor`] is fitted on the training split only (so no statistic leaks from the test
+//! The [`Preprocessor`](crate::features::Preprocessor) is fitted on the training split only (so no statistic leaks from the test
 //! split), saved with the model, and applied unchanged at serving time.
 
 use crate::data::schema::{ColumnKind, RecordError, Schema, Value};

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use {{crate_name}}::Model;
-use {{crate_name}}::data::manifest::{self, GoldManifest, SilverManifest};
+use {{crate_name}}::data::manifest::SilverManifest;
+use {{crate_name}}::data::manifest::{self, GoldManifest};
 use {{crate_name}}::evaluation::GateReport;
 use {{crate_name}}::reports::{self, ReportInputs};
 use {{crate_name}}::utils::config::Settings;

@@ -1,4 +1,4 @@
-//! Model training: the selectable algorithms and the fitted [`Classifier`].
+//! Model training: the selectable algorithms and the fitted [`Classifier`](crate::training::Classifier).
 //!
 //! Class labels are indexes into the schema's class list, so probabilities always come back in
 //! schema order, whichever classes the training split happened to contain.
