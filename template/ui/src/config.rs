@@ -1,0 +1,165 @@
+//! Settings of the web UI.
+//!
+//! Precedence: command-line flag > environment variable > `config/.env` > built-in default.
+
+use clap::{CommandFactory, FromArgMatches, Parser};
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+/// Serves a web page where people enter a record and see the model's prediction, through the API.
+///
+/// Every flag can also be set by the environment variable shown, or in config/.env.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Config {
+    /// Address of the interface to listen on (0.0.0.0 for every interface).
+    #[arg(long, env = "UI_HOST", value_name = "UI_HOST", default_value = "127.0.0.1", value_parser = parse_ip)]
+    pub host: IpAddr,
+
+    /// TCP port to listen on.
+    #[arg(long, env = "UI_PORT", value_name = "UI_PORT", default_value_t = 3000, value_parser = parse_port)]
+    pub port: u16,
+
+    /// Base URL of the model API. The page calls it from the server, so browsers need no CORS.
+    #[arg(long, env = "UI_API_URL", value_name = "UI_API_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_api_url)]
+    pub api_url: String,
+
+    /// Seconds to wait for the API before showing that it is unavailable.
+    #[arg(long, env = "UI_API_TIMEOUT_SECS", value_name = "UI_API_TIMEOUT_SECS", default_value_t = 5, value_parser = parse_positive)]
+    pub api_timeout_secs: u64,
+
+    /// Log filter: error, warn, info, debug or trace.
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        value_name = "RUST_LOG",
+        default_value = "info"
+    )]
+    pub log: String,
+
+    /// Check the /health of the UI configured by UI_HOST and UI_PORT, then exit 0 if it is
+    /// healthy, 1 if not. For container health checks (the runtime image has no curl).
+    #[arg(long)]
+    pub healthcheck: bool,
+}
+
+impl Config {
+    /// Loads `env_file` (if it exists) into the environment, then parses the command line.
+    ///
+    /// On a bad flag or setting, or `--help`, clap prints the message and exits (status 2 for
+    /// errors). A `.env` file that cannot be parsed is returned as an error.
+    pub fn load(env_file: &Path) -> anyhow::Result<Self> {
+        if env_file.exists() {
+            dotenvy::from_path(env_file).map_err(|err| {
+                anyhow::anyhow!("cannot read settings file {}: {err}", env_file.display())
+            })?;
+        }
+        let matches = ignore_empty_env(Self::command()).get_matches();
+        Ok(Self::from_arg_matches(&matches).unwrap_or_else(|err| err.exit()))
+    }
+
+    /// The address to listen on.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+
+    /// How long to wait for an API answer.
+    pub fn api_timeout(&self) -> Duration {
+        Duration::from_secs(self.api_timeout_secs)
+    }
+}
+
+/// `NAME=` (empty) means "use the default", as config/.env.example documents; clap would instead
+/// parse the empty string, so such variables are detached from their flag.
+fn ignore_empty_env(command: clap::Command) -> clap::Command {
+    command.mut_args(|arg| match arg.get_env() {
+        Some(name) if std::env::var_os(name).is_some_and(|value| value.is_empty()) => arg.env(None),
+        _ => arg,
+    })
+}
+
+fn parse_ip(value: &str) -> Result<IpAddr, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| "expected an IP address such as 127.0.0.1, 0.0.0.0 or ::1".to_owned())
+}
+
+fn parse_port(value: &str) -> Result<u16, String> {
+    match value.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err("expected a TCP port number from 1 to 65535".to_owned()),
+    }
+}
+
+fn parse_positive(value: &str) -> Result<u64, String> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("expected a positive whole number".to_owned()),
+    }
+}
+
+/// A plain-http base URL without a trailing slash. (https would need a TLS stack in this binary;
+/// the API is normally reached over a private network, with TLS terminated in front of the UI.)
+fn parse_api_url(value: &str) -> Result<String, String> {
+    let url = value.trim().trim_end_matches('/');
+    let valid = url
+        .strip_prefix("http://")
+        .is_some_and(|rest| !rest.is_empty() && url.parse::<hyper::Uri>().is_ok());
+    if valid {
+        Ok(url.to_owned())
+    } else {
+        Err(
+            "expected an http:// URL such as http://127.0.0.1:8080 (https is not supported)"
+                .to_owned(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        let mut argv = vec!["ui"];
+        argv.extend_from_slice(args);
+        Config::try_parse_from(argv)
+    }
+
+    #[test]
+    fn flags_are_parsed() {
+        let config = parse(&["--port", "3001", "--api-url", "http://api:8080/"]).unwrap();
+        assert_eq!(config.addr().to_string(), "127.0.0.1:3001");
+        assert_eq!(config.api_url, "http://api:8080");
+    }
+
+    #[test]
+    fn a_bad_value_names_the_setting_and_the_expected_form() {
+        for (args, setting, expected) in [
+            (&["--port", "web"][..], "UI_PORT", "expected a TCP port"),
+            (&["--host", "my host"], "UI_HOST", "expected an IP address"),
+            (
+                &["--api-url", "https://api"],
+                "UI_API_URL",
+                "https is not supported",
+            ),
+            (
+                &["--api-url", "api:8080"],
+                "UI_API_URL",
+                "expected an http:// URL",
+            ),
+            (
+                &["--api-timeout-secs", "0"],
+                "UI_API_TIMEOUT_SECS",
+                "positive whole number",
+            ),
+        ] {
+            let message = parse(args).unwrap_err().to_string();
+            assert!(
+                message.contains(setting) && message.contains(expected),
+                "{message}"
+            );
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! The HTML page, built with plain Rust: every piece of text that comes from outside (the API,
+//! the form) goes through [`escape`], so nothing a user types can inject markup.
+//!
+//! Stable element ids, for people and for browser tests:
+//! `predict-form`, `field-<name>`, `error-<name>`, `predict-button`, `api-error`, `result`,
+//! `result-prediction`, `prob-<class>` and `model-version`.
+
+use crate::client::{Field, ModelInfo, Prediction};
+use std::collections::HashMap;
+use std::fmt::Write;
+
+const CSS: &str = include_str!("../assets/page.css");
+const JS: &str = include_str!("../assets/page.js");
+
+/// Everything one rendering of the page shows.
+#[derive(Debug, Default)]
+pub struct Page<'a> {
+    /// The served model; `None` when the API could not be asked.
+    pub model: Option<&'a ModelInfo>,
+    /// Values to put in the form (what was submitted); fields not here get their default.
+    pub values: HashMap<String, String>,
+    /// A problem to show above the form (API down, input refused, ...).
+    pub notice: Option<String>,
+    /// Field errors to show under their field.
+    pub field_errors: HashMap<String, String>,
+    pub prediction: Option<&'a Prediction>,
+}
+
+impl Page<'_> {
+    /// The complete HTML document.
+    pub fn render(&self) -> String {
+        let mut html = String::with_capacity(8 * 1024);
+        let title = self.model.map_or_else(
+            || "Model".to_owned(),
+            |m| format!("Predict the {}", m.target),
+        );
+        let _ = write!(
+            html,
+            "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n",
+            escape(&title),
+            escape(&title)
+        );
+        if let Some(model) = self.model {
+            let _ = writeln!(
+                html,
+                "<p class=\"model\" id=\"model-version\">Model <strong>{}</strong> version <strong>{}</strong></p>",
+                escape(&model.name),
+                escape(&model.version)
+            );
+        }
+        if let Some(notice) = &self.notice {
+            let _ = writeln!(
+                html,
+                "<div id=\"api-error\" class=\"notice\" role=\"alert\">{}</div>",
+                escape(notice)
+            );
+        }
+        if let Some(model) = self.model {
+            self.form(&mut html, model);
+            if let Some(prediction) = self.prediction {
+                result(&mut html, model, prediction);
+            }
+        }
+        let _ = write!(html, "<script>\n{JS}</script>\n</main>\n</body>\n</html>\n");
+        html
+    }
+
+    fn form(&self, html: &mut String, model: &ModelInfo) {
+        html.push_str(
+            "<form id=\"predict-form\" method=\"post\" action=\"/predict\" novalidate>\n",
+        );
+        for field in &model.fields {
+            let name = escape(&field.name);
+            let value = self
+                .values
+                .get(&field.name)
+                .cloned()
+                .unwrap_or_else(|| default_text(field));
+            let error = self.field_errors.get(&field.name);
+            let _ = write!(
+                html,
+                "<div class=\"field{}\">\n<label for=\"field-{name}\">{}</label>\n",
+                if error.is_some() { " invalid" } else { "" },
+                escape(&label(field))
+            );
+            let described = format!("aria-describedby=\"help-{name} error-{name}\"");
+            let invalid = if error.is_some() {
+                " aria-invalid=\"true\""
+            } else {
+                ""
+            };
+            match &field.categories {
+                Some(categories) => {
+                    let _ = writeln!(
+                        html,
+                        "<select id=\"field-{name}\" name=\"{name}\" {described}{invalid}>"
+                    );
+                    let unknown = if value.is_empty() { " selected" } else { "" };
+                    let _ = writeln!(html, "<option value=\"\"{unknown}>unknown</option>");
+                    for category in categories {
+                        let selected = if category.eq_ignore_ascii_case(&value) {
+                            " selected"
+                        } else {
+                            ""
+                        };
+                        let category = escape(category);
+                        let _ = writeln!(
+                            html,
+                            "<option value=\"{category}\"{selected}>{category}</option>"
+                        );
+                    }
+                    html.push_str("</select>\n");
+                }
+                None => {
+                    let bound = |attribute: &str, bound: Option<f64>| {
+                        bound.map_or_else(String::new, |b| format!(" {attribute}=\"{b}\""))
+                    };
+                    let unit = field.unit.as_deref().map_or_else(String::new, |unit| {
+                        format!(" data-unit=\"{}\"", escape(unit))
+                    });
+                    let _ = writeln!(
+                        html,
+                        "<input id=\"field-{name}\" name=\"{name}\" type=\"number\" step=\"any\"{}{}{unit} value=\"{}\" placeholder=\"unknown\" {described}{invalid}>",
+                        bound("min", field.min),
+                        bound("max", field.max),
+                        escape(&value)
+                    );
+                }
+            }
+            let _ = writeln!(
+                html,
+                "<small id=\"help-{name}\">{}</small>\n<span id=\"error-{name}\" class=\"error\" aria-live=\"polite\">{}</span>\n</div>",
+                escape(&help(field)),
+                escape(error.map_or("", String::as_str))
+            );
+        }
+        html.push_str("<button id=\"predict-button\" type=\"submit\">Predict</button>\n</form>\n");
+    }
+}
+
+/// The predicted class and a bar per class probability, in the model's class order.
+fn result(html: &mut String, model: &ModelInfo, prediction: &Prediction) {
+    let _ = write!(
+        html,
+        "<section id=\"result\" aria-live=\"polite\">\n<h2>Predicted {}: <strong id=\"result-prediction\">{}</strong></h2>\n<div id=\"probabilities\" role=\"list\" aria-label=\"class probabilities\">\n",
+        escape(&model.target),
+        escape(&prediction.prediction)
+    );
+    for class in &model.classes {
+        let probability = prediction.probabilities.get(class).copied().unwrap_or(0.0);
+        let percent = (probability * 100.0).clamp(0.0, 100.0);
+        let top = if *class == prediction.prediction {
+            " top"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            html,
+            "<div class=\"bar-row{top}\" id=\"prob-{}\" role=\"listitem\" data-probability=\"{probability:.6}\"><span class=\"label\">{}</span><span class=\"bar\"><span class=\"fill\" style=\"width: {percent:.1}%\"></span></span><span class=\"value\">{percent:.1}%</span></div>",
+            id_fragment(class),
+            escape(class)
+        );
+    }
+    let _ = writeln!(
+        html,
+        "</div>\n<p class=\"model\">Answered by model {} version {}</p>\n</section>",
+        escape(&prediction.model.name),
+        escape(&prediction.model.version)
+    );
+}
+
+/// `bill_length_mm` with unit `mm` becomes "Bill length (mm)".
+pub fn label(field: &Field) -> String {
+    let mut words = field.name.as_str();
+    if let Some(unit) = &field.unit {
+        words = words
+            .strip_suffix(unit.as_str())
+            .and_then(|w| w.strip_suffix('_'))
+            .unwrap_or(words);
+    }
+    let words = words.replace('_', " ");
+    let mut chars = words.chars();
+    let mut text = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if let Some(unit) = &field.unit {
+        text = format!("{text} ({unit})");
+    }
+    text
+}
+
+/// The description and the allowed range, under the control.
+fn help(field: &Field) -> String {
+    let unit = field
+        .unit
+        .as_deref()
+        .map(|u| format!(" {u}"))
+        .unwrap_or_default();
+    let range = match (field.min, field.max) {
+        (Some(min), Some(max)) => format!("{min} to {max}{unit}. "),
+        (Some(min), None) => format!("At least {min}{unit}. "),
+        (None, Some(max)) => format!("At most {max}{unit}. "),
+        (None, None) => String::new(),
+    };
+    let description = field.description.trim();
+    let sentence = if description.is_empty() || description.ends_with('.') {
+        description.to_owned()
+    } else {
+        format!("{description}.")
+    };
+    format!("{sentence} {range}Leave blank if unknown.")
+        .trim()
+        .to_owned()
+}
+
+/// The form's pre-filled text: the API's typical value, rounded for people.
+fn default_text(field: &Field) -> String {
+    match &field.default {
+        serde_json::Value::Number(n) => n.as_f64().map_or_else(
+            || n.to_string(),
+            |x| {
+                let rounded = (x * 100.0).round() / 100.0;
+                rounded.to_string()
+            },
+        ),
+        serde_json::Value::String(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+/// A class name made safe for an id attribute (letters, digits, `-` and `_`).
+pub fn id_fragment(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Escapes text for HTML content and double-quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::ModelRef;
+    use serde_json::json;
+
+    fn field(name: &str, unit: Option<&str>) -> Field {
+        Field {
+            name: name.to_owned(),
+            kind: "numeric".to_owned(),
+            categories: None,
+            min: Some(20.0),
+            max: Some(80.0),
+            unit: unit.map(str::to_owned),
+            description: "Length of the bill".to_owned(),
+            default: json!(44.449999),
+        }
+    }
+
+    fn model() -> ModelInfo {
+        ModelInfo {
+            name: "penguins".into(),
+            version: "1.2.3".into(),
+            target: "species".into(),
+            classes: vec!["Adelie".into(), "Chinstrap".into(), "Gentoo".into()],
+            fields: vec![
+                field("bill_length_mm", Some("mm")),
+                Field {
+                    kind: "categorical".into(),
+                    categories: Some(vec!["Biscoe".into(), "Dream".into()]),
+                    min: None,
+                    max: None,
+                    default: json!("Dream"),
+                    ..field("island", None)
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn labels_and_help_read_naturally() {
+        assert_eq!(
+            label(&field("bill_length_mm", Some("mm"))),
+            "Bill length (mm)"
+        );
+        assert_eq!(label(&field("island", None)), "Island");
+        assert_eq!(
+            help(&field("bill_length_mm", Some("mm"))),
+            "Length of the bill. 20 to 80 mm. Leave blank if unknown."
+        );
+        assert_eq!(default_text(&field("x", None)), "44.45");
+    }
+
+    #[test]
+    fn text_from_outside_is_escaped() {
+        assert_eq!(
+            escape(r#"<b a="1">'&"#),
+            "&lt;b a=&quot;1&quot;&gt;&#39;&amp;"
+        );
+        assert_eq!(id_fragment("Gentoo penguin!"), "Gentoo-penguin-");
+        let page = Page {
+            notice: Some("<script>alert(1)</script>".into()),
+            ..Page::default()
+        };
+        let html = page.render();
+        assert!(html.contains("&lt;script&gt;alert(1)"));
+        assert!(!html.contains("<script>alert(1)"));
+    }
+
+    #[test]
+    fn form_has_a_control_per_field_with_defaults_and_stable_ids() {
+        let model = model();
+        let html = Page {
+            model: Some(&model),
+            ..Page::default()
+        }
+        .render();
+        for id in [
+            "predict-form",
+            "field-bill_length_mm",
+            "error-bill_length_mm",
+            "field-island",
+            "predict-button",
+            "model-version",
+        ] {
+            assert!(html.contains(&format!("id=\"{id}\"")), "missing #{id}");
+        }
+        assert!(
+            html.contains(r#"min="20" max="80" data-unit="mm" value="44.45""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<option value="Dream" selected>"#),
+            "{html}"
+        );
+        assert!(!html.contains("id=\"result\""));
+    }
+
+    #[test]
+    fn result_shows_the_prediction_bars_and_version() {
+        let model = model();
+        let prediction = Prediction {
+            prediction: "Gentoo".into(),
+            probabilities: [("Adelie".into(), 0.1), ("Gentoo".into(), 0.9)].into(),
+            model: ModelRef {
+                name: "penguins".into(),
+                version: "1.2.3".into(),
+            },
+        };
+        let page = Page {
+            model: Some(&model),
+            prediction: Some(&prediction),
+            values: [("island".to_owned(), "Biscoe".to_owned())].into(),
+            field_errors: [("bill_length_mm".to_owned(), "too long".to_owned())].into(),
+            ..Page::default()
+        };
+        let html = page.render();
+        assert!(html.contains(r#"<strong id="result-prediction">Gentoo</strong>"#));
+        assert!(html.contains(r#"id="prob-Gentoo" role="listitem" data-probability="0.900000""#));
+        assert!(html.contains("width: 90.0%"));
+        assert!(
+            html.contains(r#"id="prob-Chinstrap""#),
+            "every class gets a bar"
+        );
+        assert!(
+            html.contains(r#"<option value="Biscoe" selected>"#),
+            "submitted values are kept"
+        );
+        assert!(html.contains(r#"class="error" aria-live="polite">too long</span>"#));
+        assert!(html.contains("Answered by model penguins version 1.2.3"));
+    }
+}

@@ -1,0 +1,153 @@
+//! The UI's routes, in process, against a fake API on a loopback port.
+
+mod common;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{GENTOO_FORM, closed_api, fake_api};
+use http_body_util::BodyExt;
+use std::time::Duration;
+use tower::ServiceExt;
+
+use {{crate_name}}_ui::client::ApiClient;
+use {{crate_name}}_ui::routes::router;
+
+fn ui(api_url: &str) -> Router {
+    router(ApiClient::new(api_url, Duration::from_secs(2)))
+}
+
+async fn send(app: &Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8(bytes.to_vec()).unwrap(),
+    )
+}
+
+async fn submit(app: &Router, form: &str) -> (StatusCode, String) {
+    let request = Request::post("/predict")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_owned()))
+        .unwrap();
+    let (status, _, html) = send(app, request).await;
+    (status, html)
+}
+
+#[tokio::test]
+async fn the_form_is_built_from_the_api_schema() {
+    let app = ui(&fake_api().await);
+    let (status, headers, html) = send(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    for expected in [
+        r#"<select id="field-island" name="island""#,
+        r#"<option value="Biscoe" selected>Biscoe</option>"#,
+        r#"<input id="field-bill_length_mm" name="bill_length_mm" type="number" step="any" min="20" max="80" data-unit="mm" value="44.45""#,
+        r#"<label for="field-body_mass_g">Body mass (g)</label>"#,
+        r#"id="predict-button""#,
+        r#"id="model-version">Model <strong>penguins</strong> version <strong>1.2.3</strong>"#,
+    ] {
+        assert!(html.contains(expected), "missing {expected} in\n{html}");
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing is loaded from elsewhere"
+    );
+}
+
+#[tokio::test]
+async fn a_submission_shows_the_species_probabilities_and_version() {
+    let app = ui(&fake_api().await);
+    let (status, html) = submit(&app, GENTOO_FORM).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(r#"<strong id="result-prediction">Gentoo</strong>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"id="prob-Gentoo""#) && html.contains("width: 95.0%"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"id="prob-Adelie""#) && html.contains("2.0%"),
+        "{html}"
+    );
+    assert!(html.contains("Answered by model penguins version 1.2.3"));
+    assert!(
+        html.contains(r#"value="47.5""#),
+        "the submitted values stay in the form"
+    );
+}
+
+#[tokio::test]
+async fn an_input_the_api_refuses_is_shown_at_its_field() {
+    let app = ui(&fake_api().await);
+    let (status, html) = submit(&app, "island=Atlantis&bill_length_mm=47.5&body_mass_g=5200").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(r#"id="api-error""#) && html.contains("refused the input"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span id="error-island" class="error" aria-live="polite">field `island`: unknown category `Atlantis`"#),
+        "{html}"
+    );
+    assert!(!html.contains(r#"id="result""#));
+}
+
+#[tokio::test]
+async fn an_api_failure_is_explained() {
+    let app = ui(&fake_api().await);
+    let (status, html) = submit(&app, "island=Biscoe&bill_length_mm=47.5&body_mass_g=5555").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(
+        html.contains("No prediction") && html.contains("500"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_down_api_gives_a_clear_message_instead_of_the_form() {
+    let url = closed_api();
+    let app = ui(&url);
+    for request in [
+        Request::get("/").body(Body::empty()).unwrap(),
+        Request::post("/predict")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(GENTOO_FORM))
+            .unwrap(),
+    ] {
+        let (status, _, html) = send(&app, request).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert!(html.contains(r#"id="api-error""#), "{html}");
+        assert!(
+            html.contains(&format!("the model API at {url} is not reachable")),
+            "{html}"
+        );
+        assert!(html.contains("UI_API_URL"));
+        assert!(!html.contains(r#"id="predict-form""#));
+    }
+}
+
+#[tokio::test]
+async fn health_does_not_depend_on_the_api() {
+    let app = ui(&closed_api());
+    let (status, _, body) = send(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, r#"{"status":"ok"}"#);
+}
