@@ -165,6 +165,30 @@ if [[ -f .gitlab-ci.yml ]]; then
     run "gitlab-ci local includes exist" includes_exist
 fi
 
+# --- CI files refer only to files that exist (catches parts pruned from under a pipeline) ---------
+mapfile -t ci_files < <(
+    [[ -f .gitlab-ci.yml ]] && echo .gitlab-ci.yml
+    files \( -path './.github/workflows/*' -o -path './deployment/pipelines/*' \) \( -name '*.yml' -o -name '*.yaml' \)
+)
+if [[ ${#ci_files[@]} -gt 0 ]]; then
+    referenced_paths_exist() {
+        local f ref rc=0
+        for f in "$@"; do
+            while read -r ref; do
+                ref=${ref%/}
+                # docs/book/ is the book's build output, made by `make docs`.
+                [[ $ref == docs/book* && -f docs/book.toml ]] && continue
+                [[ -e $ref ]] || { echo "$f refers to $ref, which does not exist"; rc=1; }
+            done < <(grep -v '^ *#' "$f" | grep -oE '(deployment|infrastructure|docs)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' | sort -u)
+        done
+        return "$rc"
+    }
+    run "paths named in CI files exist" referenced_paths_exist "${ci_files[@]}"
+fi
+if [[ -d deployment/pipelines/gitlab && ! -f .gitlab-ci.yml ]]; then
+    record FAIL "pipelines match the CI system" "deployment/pipelines/gitlab/ exists without .gitlab-ci.yml"
+fi
+
 # --- Compose ---------------------------------------------------------------------------------------
 mapfile -t composes < <(files \( -name 'compose.yaml' -o -name 'compose.yml' -o -name 'docker-compose.yml' -o -name 'docker-compose.yaml' \))
 for f in "${composes[@]}"; do
