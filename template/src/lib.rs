@@ -9,7 +9,9 @@
 //! | evaluate (quality gate) | `test_model` | [`evaluation`] |
 //! | batch predict | `predict_model` | [`artifact::Model::predict`] |
 //! | figures and report | `make_reports` | [`reports`] |
+{%- if api %}
 //! | promote to the API | `promote_model` | [`artifact::promote`] |
+{%- endif %}
 
 /// The model directory: save/load with checksums, metadata, and the single prediction path.
 pub mod artifact;

@@ -6,14 +6,26 @@ use std::process::{Command, Output};
 
 use {{crate_name}}::utils::config::SETTINGS;
 
-const BINARIES: [&str; 7] = [
-    env!("CARGO_BIN_EXE_make_dataset"),
-    env!("CARGO_BIN_EXE_train_model"),
-    env!("CARGO_BIN_EXE_test_model"),
-    env!("CARGO_BIN_EXE_predict_model"),
-    env!("CARGO_BIN_EXE_make_reports"),
-    env!("CARGO_BIN_EXE_promote_model"),
-    env!("CARGO_BIN_EXE_bench_pipeline"),
+const MAKE_DATASET: &str = env!("CARGO_BIN_EXE_make_dataset");
+const TRAIN_MODEL: &str = env!("CARGO_BIN_EXE_train_model");
+const TEST_MODEL: &str = env!("CARGO_BIN_EXE_test_model");
+const PREDICT_MODEL: &str = env!("CARGO_BIN_EXE_predict_model");
+const MAKE_REPORTS: &str = env!("CARGO_BIN_EXE_make_reports");
+{%- if api %}
+const PROMOTE_MODEL: &str = env!("CARGO_BIN_EXE_promote_model");
+{%- endif %}
+const BENCH_PIPELINE: &str = env!("CARGO_BIN_EXE_bench_pipeline");
+
+const BINARIES: &[&str] = &[
+    MAKE_DATASET,
+    TRAIN_MODEL,
+    TEST_MODEL,
+    PREDICT_MODEL,
+    MAKE_REPORTS,
+{%- if api %}
+    PROMOTE_MODEL,
+{%- endif %}
+    BENCH_PIPELINE,
 ];
 
 /// Runs a binary in `dir` with none of the settings inherited from the developer's environment.
@@ -44,7 +56,7 @@ fn assert_clean_failure(output: &Output, expected: &str) {
 #[test]
 fn every_binary_has_help() {
     let dir = tempfile::tempdir().unwrap();
-    for binary in BINARIES {
+    for &binary in BINARIES {
         let output = run(dir.path(), binary, &["--help"], &[]);
         assert!(output.status.success(), "{binary}");
         assert!(
@@ -58,23 +70,15 @@ fn every_binary_has_help() {
 fn the_whole_pipeline_runs_from_a_project_folder() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let [
-        make_dataset,
-        train_model,
-        test_model,
-        predict_model,
-        make_reports,
-        promote_model,
-        _,
-    ] = BINARIES;
-
     for (binary, args) in [
-        (make_dataset, vec![]),
-        (train_model, vec![]),
-        (test_model, vec![]),
-        (predict_model, vec![]),
-        (make_reports, vec![]),
-        (promote_model, vec!["--to", "api/models/current"]),
+        (MAKE_DATASET, vec![]),
+        (TRAIN_MODEL, vec![]),
+        (TEST_MODEL, vec![]),
+        (PREDICT_MODEL, vec![]),
+        (MAKE_REPORTS, vec![]),
+{%- if api %}
+        (PROMOTE_MODEL, vec!["--to", "api/models/current"]),
+{%- endif %}
     ] {
         let output = run(d, binary, &args, &[]);
         assert!(output.status.success(), "{binary}: {}", stderr(&output));
@@ -90,7 +94,9 @@ fn the_whole_pipeline_runs_from_a_project_folder() {
         "reports/figures/confusion_matrix.svg",
         "reports/figures/feature_importance.svg",
         "reports/figures/class_distribution.svg",
+{%- if api %}
         "api/models/current/SHA256SUMS",
+{%- endif %}
     ] {
         assert!(d.join(file).exists(), "{file} missing");
     }
@@ -112,11 +118,11 @@ fn the_whole_pipeline_runs_from_a_project_folder() {
 fn the_quality_gate_fails_a_weak_model() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert!(run(d, BINARIES[0], &[], &[]).status.success());
+    assert!(run(d, MAKE_DATASET, &[], &[]).status.success());
     // A one-split tree cannot separate three species well.
     let weak = ["--algorithm", "decision_tree", "--max-depth", "1"];
-    assert!(run(d, BINARIES[1], &weak, &[]).status.success());
-    let output = run(d, BINARIES[2], &[], &[]);
+    assert!(run(d, TRAIN_MODEL, &weak, &[]).status.success());
+    let output = run(d, TEST_MODEL, &[], &[]);
     assert_clean_failure(&output, "quality gate failed");
     let metrics: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("reports/metrics.json")).unwrap()).unwrap();
@@ -126,7 +132,7 @@ fn the_quality_gate_fails_a_weak_model() {
     );
     // Lower thresholds from the environment let the same model through.
     let lenient = [("GATE_MIN_ACCURACY", "0.3"), ("GATE_MIN_MACRO_F1", "0.3")];
-    assert!(run(d, BINARIES[2], &[], &lenient).status.success());
+    assert!(run(d, TEST_MODEL, &[], &lenient).status.success());
 }
 
 #[test]
@@ -134,24 +140,24 @@ fn user_mistakes_get_one_clear_error_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     assert_clean_failure(
-        &run(d, BINARIES[0], &[], &[("TEST_FRACTION", "2")]),
+        &run(d, MAKE_DATASET, &[], &[("TEST_FRACTION", "2")]),
         "TEST_FRACTION",
     );
     assert_clean_failure(
-        &run(d, BINARIES[0], &["--source", "missing.csv"], &[]),
+        &run(d, MAKE_DATASET, &["--source", "missing.csv"], &[]),
         "missing.csv",
     );
-    assert_clean_failure(&run(d, BINARIES[1], &[], &[]), "run make_dataset first");
-    assert_clean_failure(&run(d, BINARIES[2], &[], &[]), "train it first");
+    assert_clean_failure(&run(d, TRAIN_MODEL, &[], &[]), "run make_dataset first");
+    assert_clean_failure(&run(d, TEST_MODEL, &[], &[]), "train it first");
 
     std::fs::write(d.join("empty.csv"), b"").unwrap();
     assert_clean_failure(
-        &run(d, BINARIES[0], &["--source", "empty.csv"], &[]),
+        &run(d, MAKE_DATASET, &["--source", "empty.csv"], &[]),
         "is empty",
     );
     std::fs::create_dir_all(d.join("config")).unwrap();
     std::fs::write(d.join("config/schema.toml"), b"target = 3").unwrap();
-    assert_clean_failure(&run(d, BINARIES[0], &[], &[]), "config/schema.toml");
+    assert_clean_failure(&run(d, MAKE_DATASET, &[], &[]), "config/schema.toml");
 }
 
 #[test]
@@ -160,17 +166,17 @@ fn settings_file_applies_below_the_environment() {
     let d = dir.path();
     std::fs::create_dir_all(d.join("config")).unwrap();
     std::fs::write(d.join("config/.env"), "DATASETS_DIR=data-from-file\n").unwrap();
-    assert!(run(d, BINARIES[0], &[], &[]).status.success());
+    assert!(run(d, MAKE_DATASET, &[], &[]).status.success());
     assert!(d.join("data-from-file/gold/manifest.json").exists());
     assert!(
-        run(d, BINARIES[0], &[], &[("DATASETS_DIR", "data-from-env")])
+        run(d, MAKE_DATASET, &[], &[("DATASETS_DIR", "data-from-env")])
             .status
             .success()
     );
     assert!(d.join("data-from-env/gold/manifest.json").exists());
     let flag = ["--datasets-dir", "data-from-flag"];
     assert!(
-        run(d, BINARIES[0], &flag, &[("DATASETS_DIR", "data-from-env")])
+        run(d, MAKE_DATASET, &flag, &[("DATASETS_DIR", "data-from-env")])
             .status
             .success()
     );
@@ -181,8 +187,8 @@ fn settings_file_applies_below_the_environment() {
 fn batch_prediction_reports_bad_rows_and_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert!(run(d, BINARIES[0], &[], &[]).status.success());
-    assert!(run(d, BINARIES[1], &[], &[]).status.success());
+    assert!(run(d, MAKE_DATASET, &[], &[]).status.success());
+    assert!(run(d, TRAIN_MODEL, &[], &[]).status.success());
     std::fs::write(
         d.join("new.csv"),
         "island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex\n\
@@ -194,7 +200,7 @@ fn batch_prediction_reports_bad_rows_and_goes_on() {
     .unwrap();
     let output = run(
         d,
-        BINARIES[3],
+        PREDICT_MODEL,
         &["--input", "new.csv", "--output", "out.csv"],
         &[],
     );

@@ -282,7 +282,7 @@ pub fn files(dir: &Path) -> BTreeSet<String> {
 /// independently of it.
 fn kept(path: &str, options: &Options) -> bool {
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
-    if under("api") {
+    if under("api") || path == "src/scripts/promote_model.rs" {
         options.api
     } else if under("ui") {
         options.api && options.ui

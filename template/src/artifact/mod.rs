@@ -247,7 +247,7 @@ fn parse_checksums(bytes: &[u8]) -> Option<BTreeMap<String, String>> {
         .collect()
 }
 
-/// Copies a verified model directory byte for byte to `target` (e.g. `api/models/current`),
+/// Copies a verified model directory byte for byte to `target` (the serving location),
 /// replacing the previous one atomically, and returns the promoted model as loaded from `target`.
 pub fn promote(source: &Path, target: &Path) -> Result<Model, ArtifactError> {
     Model::load(source)?;

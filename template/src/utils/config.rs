@@ -2,7 +2,7 @@
 //!
 //! Binaries load [`Settings`] once, then overwrite fields from their CLI flags. Every setting is
 //! documented in `config/.env.example`; a test keeps that file and [`SETTINGS`] in step.
-//! `API_*` and `UI_*` names are reserved for the api/ and ui/ crates.
+//! `API_*` and `UI_*` names are reserved for the model API and web UI settings.
 
 use crate::training::Hyperparameters;
 use crate::utils::paths;
@@ -33,7 +33,9 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TREE_MIN_SAMPLES_LEAF", "a positive integer"),
     ("GATE_MIN_ACCURACY", "a number between 0 and 1"),
     ("GATE_MIN_MACRO_F1", "a number between 0 and 1"),
+{%- if api %}
     ("PROMOTE_DIR", "a directory path"),
+{%- endif %}
     (
         "RUST_LOG",
         "a log filter such as `info` or `warn,my_crate=debug`",
@@ -108,7 +110,10 @@ pub struct Settings {
     pub hyperparameters: Hyperparameters,
     pub gate_min_accuracy: f64,
     pub gate_min_macro_f1: f64,
+{%- if api %}
+    /// Where `promote_model` installs the model the API serves.
     pub promote_dir: PathBuf,
+{%- endif %}
     /// Log filter (`RUST_LOG`), honoured from `config/.env` as well as the environment.
     pub log_filter: String,
 }
@@ -130,7 +135,9 @@ impl Default for Settings {
             hyperparameters: Hyperparameters::default(),
             gate_min_accuracy: 0.9,
             gate_min_macro_f1: 0.9,
+{%- if api %}
             promote_dir: PathBuf::from(paths::PROMOTED_MODEL_DIR),
+{%- endif %}
             log_filter: "info".to_owned(),
         }
     }
@@ -174,7 +181,9 @@ impl Settings {
         set_path(&get, "MODELS_DIR", &mut s.models_dir);
         set_path(&get, "REPORTS_DIR", &mut s.reports_dir);
         set_path(&get, "REFERENCE_DIR", &mut s.reference_dir);
+{%- if api %}
         set_path(&get, "PROMOTE_DIR", &mut s.promote_dir);
+{%- endif %}
         set_parsed(&get, "SPLIT_SEED", &mut s.split_seed, |_| true)?;
         set_parsed(&get, "TEST_FRACTION", &mut s.test_fraction, |f| {
             *f > 0.0 && *f < 1.0

@@ -14,8 +14,10 @@ pub const REFERENCE_DIR: &str = "reference";
 pub const SCHEMA_FILE: &str = "config/schema.toml";
 /// Default location of the settings file.
 pub const ENV_FILE: &str = "config/.env";
+{%- if api %}
 /// Default promotion target: the model directory the API serves.
 pub const PROMOTED_MODEL_DIR: &str = "api/models/current";
+{%- endif %}
 
 /// The bronze layer folder inside a datasets folder.
 pub fn bronze(datasets: &Path) -> PathBuf {
