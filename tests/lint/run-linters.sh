@@ -274,6 +274,28 @@ PY
     else
         need nbformat-python-module "nbformat validate" || true
     fi
+    # Execution needs the evcxr kernel (cargo install evcxr_jupyter --locked && evcxr_jupyter
+    # --install), nbclient, and the data layers (make data); without them the check is skipped.
+    if [[ ! -f src/datasets/silver/manifest.json ]]; then
+        record skip "execute notebooks" "no data layers: run 'make data' in the project first"
+    elif ! "$python" -c 'import nbclient, jupyter_client; jupyter_client.kernelspec.get_kernel_spec("rust")' 2>/dev/null; then
+        record skip "execute notebooks" "no nbclient or no evcxr 'rust' Jupyter kernel installed"
+    else
+        run "execute notebooks (evcxr kernel)" "$python" - "${notebooks[@]}" <<'PY'
+import os
+import sys
+
+import nbformat
+from nbclient import NotebookClient
+
+for path in sys.argv[1:]:
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="rust",
+                            resources={"metadata": {"path": os.path.dirname(path)}})
+    client.execute()  # raises CellExecutionError, naming the cell, on the first failing cell
+    print(f"{path}: executed")
+PY
+    fi
 fi
 
 # --- mdBook ----------------------------------------------------------------------------------------
