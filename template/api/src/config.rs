@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Serves the promoted model over HTTP: predictions, metadata, health, metrics and API docs.
-///
-/// Every flag can also be set by the environment variable shown, or in config/.env.
 #[derive(Debug, Clone, Parser)]
-#[command(version, about, long_about = None)]
+#[command(
+    version,
+    after_help = "Every flag can also be set by the environment variable shown, or in config/.env. Flags win over the environment, which wins over config/.env; an empty value means the default."
+)]
 pub struct Config {
     /// Address of the interface to listen on (0.0.0.0 for every interface).
     #[arg(long, env = "API_HOST", value_name = "API_HOST", default_value = "127.0.0.1", value_parser = parse_ip)]

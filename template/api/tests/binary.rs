@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_demo-api");
+const BINARY: &str = env!("CARGO_BIN_EXE_{{project-name}}-api");
 
 /// A port nothing listens on right now.
 fn free_port() -> u16 {

@@ -211,9 +211,12 @@ fn help(field: &Field) -> String {
     } else {
         format!("{description}.")
     };
-    format!("{sentence} {range}Leave blank if unknown.")
-        .trim()
-        .to_owned()
+    let unknown = if field.categories.is_some() {
+        "Choose unknown if not known."
+    } else {
+        "Leave blank if unknown."
+    };
+    format!("{sentence} {range}{unknown}").trim().to_owned()
 }
 
 /// The form's pre-filled text: the API's typical value, rounded for people.

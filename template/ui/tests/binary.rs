@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_demo-ui");
+const BINARY: &str = env!("CARGO_BIN_EXE_{{project-name}}-ui");
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
