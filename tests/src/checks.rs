@@ -67,14 +67,21 @@ fn parse_error(path: &str, text: &str) -> Option<String> {
     Some(format!("{path}: does not parse: {error}"))
 }
 
-/// Text that names a part of the project; none may remain once the part is pruned.
+/// Text that names a part of the project; none may remain once the part is pruned. A marker only
+/// counts at the start of a word or path (so `/docs/`, the API's docs page, is not `docs/`).
 fn pruned_markers(options: &Options) -> Vec<&'static str> {
     let mut markers = Vec::new();
     if !options.api {
-        markers.extend(["api/", "-api", "make serve", "make promote"]);
+        markers.extend([
+            "api/",
+            "API_",
+            "make serve",
+            "make promote",
+            "promote_model",
+        ]);
     }
     if !(options.api && options.ui) {
-        markers.extend(["ui/", "-ui", "make ui"]);
+        markers.extend(["ui/", "UI_", "make ui"]);
     }
     if !options.docker {
         markers.extend([
@@ -89,25 +96,33 @@ fn pruned_markers(options: &Options) -> Vec<&'static str> {
         markers.extend([".github/", "GitHub Actions"]);
     }
     if options.ci != "gitlab" {
-        markers.extend(["gitlab-ci", "GitLab CI"]);
+        markers.extend(["gitlab-ci", "GitLab CI", "pipelines/gitlab"]);
     }
     if !options.infrastructure {
-        markers.extend(["infrastructure/", "kubectl", "kustomize"]);
+        markers.extend(["infrastructure/", "kubectl", "kustomiz"]);
     }
     if !options.docs {
-        markers.extend(["docs/", "mdbook", "make docs"]);
+        markers.extend(["docs/", "mdbook", "mdBook", "make docs"]);
     }
     if !options.notebooks {
-        markers.extend(["notebooks/", ".ipynb"]);
+        markers.extend(["src/notebooks", ".ipynb", "notebook"]);
     }
     markers
+}
+
+/// Whether `marker` occurs in `line` at the start of a word or path.
+fn names(line: &str, marker: &str) -> bool {
+    line.match_indices(marker).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        !before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '/'))
+    })
 }
 
 fn pruned_references(path: &str, text: &str, options: &Options) -> Vec<String> {
     let markers = pruned_markers(options);
     let mut problems = Vec::new();
     for (number, line) in text.lines().enumerate() {
-        for marker in markers.iter().filter(|marker| line.contains(*marker)) {
+        for marker in markers.iter().filter(|marker| names(line, marker)) {
             problems.push(format!(
                 "{path}:{}: names a pruned part ({marker:?}): {}",
                 number + 1,

@@ -282,25 +282,44 @@ pub fn files(dir: &Path) -> BTreeSet<String> {
 /// independently of it.
 fn kept(path: &str, options: &Options) -> bool {
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
-    if under("api") || path == "src/scripts/promote_model.rs" {
-        options.api
-    } else if under("ui") {
-        options.api && options.ui
-    } else if under("deployment/docker") || path == ".dockerignore" {
-        options.docker
-    } else if under(".github") {
-        options.ci == "github"
-    } else if path == ".gitlab-ci.yml" {
-        options.ci == "gitlab"
-    } else if under("infrastructure") {
-        options.infrastructure
-    } else if under("docs") {
-        options.docs
-    } else if under("src/notebooks") {
-        options.notebooks
-    } else {
-        true
+    let web_ui = options.api && options.ui;
+    let mut keep = true;
+    if under("api")
+        || under("src/scripts/promote_model.rs")
+        || under("deployment/scripts/smoke_test.sh")
+        || under("docs/src/serving.md")
+        || under("docs/src/deployment.md")
+    {
+        keep &= options.api;
     }
+    if under("ui") || under("deployment/docker/ui") || under("infrastructure/base/ui") {
+        keep &= web_ui;
+    }
+    if under("deployment/docker")
+        || under(".dockerignore")
+        || under(".github/workflows/release.yml")
+    {
+        keep &= options.docker;
+    }
+    if under("deployment/scripts/deploy.sh") {
+        keep &= options.docker || options.infrastructure;
+    }
+    if under("infrastructure") {
+        keep &= options.infrastructure;
+    }
+    if under(".github") {
+        keep &= options.ci == "github";
+    }
+    if under(".gitlab-ci.yml") || under("deployment/pipelines/gitlab") {
+        keep &= options.ci == "gitlab";
+    }
+    if under("docs") {
+        keep &= options.docs;
+    }
+    if under("src/notebooks") || under("docs/src/notebooks.md") {
+        keep &= options.notebooks;
+    }
+    keep
 }
 
 /// The exact file set a project generated with `options` must have.

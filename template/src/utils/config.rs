@@ -2,7 +2,9 @@
 //!
 //! Binaries load [`Settings`] once, then overwrite fields from their CLI flags. Every setting is
 //! documented in `config/.env.example`; a test keeps that file and [`SETTINGS`] in step.
-//! `API_*` and `UI_*` names are reserved for the model API and web UI settings.
+{%- if api %}
+//! `API_*`{% if web_ui %} and `UI_*`{% endif %} settings belong to the api{% if web_ui %} and ui{% endif %} crate{% if web_ui %}s{% endif %}.
+{%- endif %}
 
 use crate::training::Hyperparameters;
 use crate::utils::paths;
