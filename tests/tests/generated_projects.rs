@@ -18,6 +18,7 @@ fn run(dir: &Path, program: &str, args: &[&str]) {
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", shared_target_dir())
+        .env("LINT_VENV", repo_root().join("target").join("lint-venv"))
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("RUST_LOG")
         .output()
