@@ -126,7 +126,7 @@ pub fn router(config: &Config, state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             ApiError::Status {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
-                message: "internal error; it has been logged".to_owned(),
+                message: "internal error (details are in the server log)".to_owned(),
             }
             .into_response()
         }))
