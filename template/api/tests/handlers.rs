@@ -614,6 +614,27 @@ async fn a_reload_that_fails_verification_keeps_the_old_model() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn predictions_never_fail_while_models_are_reloaded() {
+    let s = server(&["--admin-token", "s3cret"]);
+    let requests: Vec<_> = (0..200)
+        .map(|_| {
+            let app = s.app.clone();
+            tokio::spawn(async move { post_json(&app, "/v1/predict", GENTOO).await })
+        })
+        .collect();
+    for version in ["2.0.0", "3.0.0", "4.0.0"] {
+        save_model(s.dir.path(), version);
+        assert_eq!(reload(&s.app, Some("s3cret")).await.status, StatusCode::OK);
+    }
+    for request in requests {
+        let reply = request.await.unwrap();
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        assert_eq!(reply.json()["prediction"], "Gentoo");
+    }
+    assert_eq!(get(&s.app, "/v1/model").await.json()["version"], "4.0.0");
+}
+
 #[test]
 fn in_flight_requests_keep_the_model_they_started_with() {
     let dir = tempfile::tempdir().unwrap();
