@@ -391,7 +391,7 @@ fn data_folders_exist_and_their_contents_are_ignored() {
 /// versions this suite tested, and the lock needs no change (tests/refresh-lockfile.sh rewrites it).
 #[test]
 fn the_shipped_lockfile_is_current() {
-    let generated = generate_ok("locked-project", &Options::defaults().defines());
+    let generated = generate_ok("zebra-model", &Options::defaults().defines());
     let output = Command::new("cargo")
         .args(["metadata", "--format-version", "1", "--locked"])
         .current_dir(&generated.dir)
