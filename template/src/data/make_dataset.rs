@@ -55,14 +55,7 @@ fn fraction(value: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    logging::exit_code(run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<()> {

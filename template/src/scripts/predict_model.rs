@@ -36,14 +36,7 @@ fn delimiter(value: &str) -> Result<u8, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    logging::exit_code(run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -2,6 +2,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
@@ -18,6 +19,18 @@ pub fn init(filter: &str) {
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
+}
+
+/// The exit every binary shares: on error, one `error: ...` line with its causes on stderr and
+/// status 1, so a user mistake reads as a message, never as a crash with a backtrace.
+pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// A progress bar over `len` steps. indicatif hides it automatically when stderr is not a terminal
