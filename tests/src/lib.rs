@@ -285,6 +285,7 @@ fn kept(path: &str, options: &Options) -> bool {
     let web_ui = options.api && options.ui;
     let mut keep = true;
     if under("api")
+        || under("service")
         || under("src/scripts/promote_model.rs")
         || under("deployment/scripts/smoke_test.sh")
         || under("docs/src/serving.md")

@@ -1,13 +1,14 @@
 //! Settings of the API server.
 //!
-//! Precedence: command-line flag > environment variable > `config/.env` > built-in default. The
-//! `.env` file is loaded into the process environment (without overriding variables that are
-//! already set) before the flags are parsed, so clap sees one merged view.
+//! Precedence: command-line flag > environment variable > `config/.env` > built-in default; the
+//! loading and the parsers shared with the UI are in `{{crate_name}}_service::settings`.
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::Parser;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
+
+use {{crate_name}}_service::settings::{parse_ip, parse_port, parse_positive};
 
 /// Serves the promoted model over HTTP: predictions, metadata, health, metrics and API docs.
 #[derive(Debug, Clone, Parser)]
@@ -34,15 +35,15 @@ pub struct Config {
     pub model_dir: PathBuf,
 
     /// Maximum number of records in one POST /v1/predict/batch request.
-    #[arg(long, env = "API_MAX_BATCH", value_name = "API_MAX_BATCH", default_value_t = 1000, value_parser = parse_positive)]
+    #[arg(long, env = "API_MAX_BATCH", value_name = "API_MAX_BATCH", default_value_t = 1000, value_parser = parse_positive::<usize>)]
     pub max_batch: usize,
 
     /// Maximum size of a request body in bytes; larger requests get 413.
-    #[arg(long, env = "API_MAX_BODY_BYTES", value_name = "API_MAX_BODY_BYTES", default_value_t = 1_048_576, value_parser = parse_positive)]
+    #[arg(long, env = "API_MAX_BODY_BYTES", value_name = "API_MAX_BODY_BYTES", default_value_t = 1_048_576, value_parser = parse_positive::<usize>)]
     pub max_body_bytes: usize,
 
     /// Seconds a request may take before it is answered with 408.
-    #[arg(long, env = "API_REQUEST_TIMEOUT_SECS", value_name = "API_REQUEST_TIMEOUT_SECS", default_value_t = 10, value_parser = parse_positive)]
+    #[arg(long, env = "API_REQUEST_TIMEOUT_SECS", value_name = "API_REQUEST_TIMEOUT_SECS", default_value_t = 10, value_parser = parse_positive::<usize>)]
     pub request_timeout_secs: usize,
 
     /// Browser origins allowed to call the API (CORS): comma-separated `http(s)://host[:port]`, or
@@ -86,16 +87,6 @@ pub enum CorsOrigins {
 }
 
 impl Config {
-    /// Loads `env_file` (if it exists) into the environment, then parses the command line.
-    ///
-    /// On a bad flag or setting, or `--help`, clap prints the message and exits (status 2 for
-    /// errors). A `.env` file that cannot be parsed is returned as an error.
-    pub fn load(env_file: &Path) -> anyhow::Result<Self> {
-        load_env_file(env_file)?;
-        let matches = ignore_empty_env(Self::command()).get_matches();
-        Ok(Self::from_arg_matches(&matches).unwrap_or_else(|err| err.exit()))
-    }
-
     /// The address to listen on.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
@@ -107,42 +98,17 @@ impl Config {
     }
 }
 
-/// Loads `KEY=value` lines into the environment; variables already set win.
-pub fn load_env_file(path: &Path) -> anyhow::Result<()> {
-    if !path.exists() {
-        return Ok(());
+impl {{crate_name}}_service::Settings for Config {
+    fn addr(&self) -> SocketAddr {
+        self.addr()
     }
-    dotenvy::from_path(path)
-        .map_err(|err| anyhow::anyhow!("cannot read settings file {}: {err}", path.display()))
-}
 
-/// `NAME=` (empty) means "use the default", as config/.env.example documents; clap would instead
-/// parse the empty string, so such variables are detached from their flag.
-pub fn ignore_empty_env(command: clap::Command) -> clap::Command {
-    command.mut_args(|arg| match arg.get_env() {
-        Some(name) if std::env::var_os(name).is_some_and(|value| value.is_empty()) => arg.env(None),
-        _ => arg,
-    })
-}
-
-fn parse_ip(value: &str) -> Result<IpAddr, String> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| "expected an IP address such as 127.0.0.1, 0.0.0.0 or ::1".to_owned())
-}
-
-fn parse_port(value: &str) -> Result<u16, String> {
-    match value.trim().parse::<u16>() {
-        Ok(port) if port > 0 => Ok(port),
-        _ => Err("expected a TCP port number from 1 to 65535".to_owned()),
+    fn healthcheck(&self) -> bool {
+        self.healthcheck
     }
-}
 
-fn parse_positive(value: &str) -> Result<usize, String> {
-    match value.trim().replace('_', "").parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err("expected a positive whole number".to_owned()),
+    fn log_filter(&self) -> &str {
+        &self.log
     }
 }
 

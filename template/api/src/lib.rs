@@ -1,6 +1,7 @@
 //! The model API: an axum server that validates records against the model's feature schema and
 //! answers predictions, with metadata, health, readiness, Prometheus metrics, an OpenAPI document
-//! and an offline docs page. The binary (`main.rs`) only parses settings and calls [`server::run`].
+//! and an offline docs page. The binary (`main.rs`) hands [`server::run`] to the shared
+//! `{{crate_name}}_service::main`, which loads the settings ([`config`]) and starts the server.
 //!
 //! | route | what it does |
 //! |---|---|
@@ -14,7 +15,6 @@
 
 pub mod config;
 pub mod error;
-pub mod healthcheck;
 pub mod metrics;
 pub mod model;
 pub mod openapi;

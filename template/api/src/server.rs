@@ -8,6 +8,8 @@ use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+use {{crate_name}}_service::shutdown;
+
 /// Loads the model, binds the configured address and serves until SIGTERM or Ctrl-C.
 ///
 /// A missing or corrupt model, or an address that cannot be bound, is an error before anything
@@ -36,7 +38,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "listening on http://{} (docs at /docs/)",
         listener.local_addr()?
     );
-    serve(listener, &config, state, shutdown_signal()).await
+    serve(listener, &config, state, shutdown::signal()).await
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes in-flight requests.
@@ -57,35 +59,6 @@ pub async fn serve(
         .context("server error")?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Completes on SIGTERM (what container runtimes send) or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(err) => {
-                tracing::warn!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }
 
 /// `kill -HUP <pid>` reloads the model, like POST /v1/admin/reload but without a token.

@@ -5,22 +5,16 @@
 mod common;
 
 use common::{ADELIE, GENTOO, save_model};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_{{project-name}}-api");
+use {{crate_name}}_service::testing::{
+    Response, free_port, healthcheck, http, signal, terminate, wait_until_ok,
+};
 
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+const BINARY: &str = env!("CARGO_BIN_EXE_{{project-name}}-api");
 
 /// The binary, run from an empty directory so no config/.env of the project is read.
 fn api(workdir: &Path) -> Command {
@@ -33,79 +27,8 @@ fn api(workdir: &Path) -> Command {
     command
 }
 
-struct Response {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-/// One HTTP/1.1 request; `Connection: close` makes the body end at end of stream.
-fn http(addr: SocketAddr, method: &str, path: &str, headers: &[&str], body: &str) -> Response {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for header in headers {
-        request += &format!("{header}\r\n");
-    }
-    request += &format!("Content-Length: {}\r\n\r\n{body}", body.len());
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    assert!(
-        !head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked"),
-        "{head}"
-    );
-    Response {
-        status: head[9..12].parse().unwrap(),
-        head: head.to_owned(),
-        body: body.to_owned(),
-    }
-}
-
 fn json(response: &Response) -> serde_json::Value {
     serde_json::from_str(&response.body).unwrap_or_else(|err| panic!("{err}: {}", response.body))
-}
-
-/// Waits until GET /ready answers 200, failing early if the process exits.
-fn wait_ready(child: &mut Child, addr: SocketAddr) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the server exited early with {status}");
-        }
-        if TcpStream::connect(addr).is_ok() && http(addr, "GET", "/ready", &[], "").status == 200 {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the server did not become ready within 30 s");
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([name, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// Stops the server with SIGTERM and returns its output.
-fn terminate(mut child: Child) -> Output {
-    signal(&child, "-TERM");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("the server did not stop within 15 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
 }
 
 #[test]
@@ -124,7 +47,7 @@ fn serves_every_route_over_http_and_stops_gracefully() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_ready(&mut child, addr);
+    wait_until_ok(&mut child, addr, "/ready");
     let json_type = "Content-Type: application/json";
 
     let health = http(addr, "GET", "/health", &[], "");
@@ -183,16 +106,7 @@ fn serves_every_route_over_http_and_stops_gracefully() {
     assert!(docs.body.contains("swagger-ui"));
 
     // --healthcheck asks the running server, as a container runtime would.
-    let check = api(work.path())
-        .env("API_PORT", port.to_string())
-        .arg("--healthcheck")
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    healthcheck(api(work.path()).env("API_PORT", port.to_string())).unwrap();
 
     // A newly promoted model is picked up by the admin endpoint ...
     save_model(&models, "2.0.0");
@@ -230,13 +144,8 @@ fn serves_every_route_over_http_and_stops_gracefully() {
     }
 
     // Nothing listens any more: the health check now fails.
-    let check = api(work.path())
-        .env("API_PORT", port.to_string())
-        .arg("--healthcheck")
-        .output()
-        .unwrap();
-    assert_eq!(check.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&check.stderr).starts_with("unhealthy:"));
+    let unhealthy = healthcheck(api(work.path()).env("API_PORT", port.to_string())).unwrap_err();
+    assert!(unhealthy.starts_with("unhealthy:"), "{unhealthy}");
 }
 
 #[test]

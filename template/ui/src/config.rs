@@ -1,11 +1,13 @@
 //! Settings of the web UI.
 //!
-//! Precedence: command-line flag > environment variable > `config/.env` > built-in default.
+//! Precedence: command-line flag > environment variable > `config/.env` > built-in default; the
+//! loading and the parsers shared with the API are in `{{crate_name}}_service::settings`.
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::Parser;
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
 use std::time::Duration;
+
+use {{crate_name}}_service::settings::{parse_ip, parse_port, parse_positive};
 
 /// Serves a web page where people enter a record and see the model's prediction, through the API.
 #[derive(Debug, Clone, Parser)]
@@ -27,7 +29,7 @@ pub struct Config {
     pub api_url: String,
 
     /// Seconds to wait for the API before showing that it is unavailable.
-    #[arg(long, env = "UI_API_TIMEOUT_SECS", value_name = "UI_API_TIMEOUT_SECS", default_value_t = 5, value_parser = parse_positive)]
+    #[arg(long, env = "UI_API_TIMEOUT_SECS", value_name = "UI_API_TIMEOUT_SECS", default_value_t = 5, value_parser = parse_positive::<u64>)]
     pub api_timeout_secs: u64,
 
     /// Log filter: error, warn, info, debug or trace.
@@ -46,20 +48,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// Loads `env_file` (if it exists) into the environment, then parses the command line.
-    ///
-    /// On a bad flag or setting, or `--help`, clap prints the message and exits (status 2 for
-    /// errors). A `.env` file that cannot be parsed is returned as an error.
-    pub fn load(env_file: &Path) -> anyhow::Result<Self> {
-        if env_file.exists() {
-            dotenvy::from_path(env_file).map_err(|err| {
-                anyhow::anyhow!("cannot read settings file {}: {err}", env_file.display())
-            })?;
-        }
-        let matches = ignore_empty_env(Self::command()).get_matches();
-        Ok(Self::from_arg_matches(&matches).unwrap_or_else(|err| err.exit()))
-    }
-
     /// The address to listen on.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
@@ -71,33 +59,17 @@ impl Config {
     }
 }
 
-/// `NAME=` (empty) means "use the default", as config/.env.example documents; clap would instead
-/// parse the empty string, so such variables are detached from their flag.
-fn ignore_empty_env(command: clap::Command) -> clap::Command {
-    command.mut_args(|arg| match arg.get_env() {
-        Some(name) if std::env::var_os(name).is_some_and(|value| value.is_empty()) => arg.env(None),
-        _ => arg,
-    })
-}
-
-fn parse_ip(value: &str) -> Result<IpAddr, String> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| "expected an IP address such as 127.0.0.1, 0.0.0.0 or ::1".to_owned())
-}
-
-fn parse_port(value: &str) -> Result<u16, String> {
-    match value.trim().parse::<u16>() {
-        Ok(port) if port > 0 => Ok(port),
-        _ => Err("expected a TCP port number from 1 to 65535".to_owned()),
+impl {{crate_name}}_service::Settings for Config {
+    fn addr(&self) -> SocketAddr {
+        self.addr()
     }
-}
 
-fn parse_positive(value: &str) -> Result<u64, String> {
-    match value.trim().parse::<u64>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err("expected a positive whole number".to_owned()),
+    fn healthcheck(&self) -> bool {
+        self.healthcheck
+    }
+
+    fn log_filter(&self) -> &str {
+        &self.log
     }
 }
 

@@ -5,7 +5,6 @@
 
 pub mod client;
 pub mod config;
-pub mod healthcheck;
 pub mod page;
 pub mod routes;
 pub mod server;

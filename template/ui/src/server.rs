@@ -6,6 +6,8 @@ use crate::routes;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use {{crate_name}}_service::shutdown;
+
 /// Binds the configured address and serves the page until SIGTERM or Ctrl-C.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.addr())
@@ -18,35 +20,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!(api = %config.api_url, "listening on http://{}", listener.local_addr()?);
     axum::serve(listener, routes::router(client))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async {
+            shutdown::signal().await;
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
         .await
         .context("server error")?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Completes on SIGTERM (what container runtimes send) or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
 }

@@ -5,123 +5,69 @@
 mod common;
 
 use common::{GENTOO_FORM, fake_api};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use {{crate_name}}_service::testing::{free_port, healthcheck, http, terminate, wait_until_ok};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_{{project-name}}-ui");
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The binary, run from an empty directory so no config/.env of the project is read.
+fn ui(workdir: &Path) -> Command {
+    let mut command = Command::new(BINARY);
+    command.current_dir(workdir);
+    command
 }
 
-/// One HTTP/1.1 request; returns the status and the body.
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    content_type: &str,
-    body: &str,
-) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    (head[9..12].parse().unwrap(), body.to_owned())
-}
-
-fn wait_healthy(child: &mut Child, addr: SocketAddr) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the UI exited early with {status}");
-        }
-        if TcpStream::connect(addr).is_ok()
-            && http(addr, "GET", "/health", "text/plain", "").0 == 200
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the UI did not answer /health within 30 s");
-}
+/// The `Content-Type` a browser sends with the form.
+const FORM: &str = "Content-Type: application/x-www-form-urlencoded";
 
 #[test]
 fn serves_the_page_and_stops_gracefully() {
     // The fake API runs on this runtime's worker threads while the test blocks on I/O.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let api_url = runtime.block_on(fake_api());
-    // An empty working directory, so no config/.env of the project is read.
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut child = Command::new(BINARY)
-        .current_dir(work.path())
+    let mut child = ui(work.path())
         .env("UI_PORT", port.to_string())
         .env("UI_API_URL", &api_url)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_healthy(&mut child, addr);
+    wait_until_ok(&mut child, addr, "/health");
 
-    let (status, page) = http(addr, "GET", "/", "text/plain", "");
-    assert_eq!(status, 200, "{page}");
-    assert!(page.contains(r#"id="field-bill_length_mm""#));
-    let (status, page) = http(
-        addr,
-        "POST",
-        "/predict",
-        "application/x-www-form-urlencoded",
-        GENTOO_FORM,
-    );
-    assert_eq!(status, 200, "{page}");
+    let page = http(addr, "GET", "/", &[], "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(r#"id="field-bill_length_mm""#));
+    let page = http(addr, "POST", "/predict", &[FORM], GENTOO_FORM);
+    assert_eq!(page.status, 200, "{}", page.body);
     assert!(
-        page.contains(r#"<strong id="result-prediction">Gentoo</strong>"#),
-        "{page}"
-    );
-
-    let check = Command::new(BINARY)
-        .current_dir(work.path())
-        .env("UI_PORT", port.to_string())
-        .arg("--healthcheck")
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
+        page.body
+            .contains(r#"<strong id="result-prediction">Gentoo</strong>"#),
         "{}",
-        String::from_utf8_lossy(&check.stderr)
+        page.body
     );
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let output = child.wait_with_output().unwrap();
+    healthcheck(ui(work.path()).env("UI_PORT", port.to_string())).unwrap();
+
+    let output = terminate(child);
     let logs = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{logs}");
-    assert!(logs.contains("stopped"), "{logs}");
+    for expected in ["shutting down", "stopped"] {
+        assert!(logs.contains(expected), "`{expected}` not logged:\n{logs}");
+    }
+    // Nothing listens any more: the health check now fails.
+    let unhealthy = healthcheck(ui(work.path()).env("UI_PORT", port.to_string())).unwrap_err();
+    assert!(unhealthy.starts_with("unhealthy:"), "{unhealthy}");
 }
 
 #[test]
 fn a_bad_setting_names_itself_and_the_expected_form() {
-    // An empty working directory, so no config/.env of the project is read.
     let work = tempfile::tempdir().unwrap();
-    let output = Command::new(BINARY)
-        .current_dir(work.path())
+    let output = ui(work.path())
         .env("UI_API_URL", "localhost:8080")
         .output()
         .unwrap();

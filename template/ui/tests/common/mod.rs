@@ -66,8 +66,7 @@ pub async fn fake_api() -> String {
 
 /// A base URL where nothing listens.
 pub fn closed_api() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}", listener.local_addr().unwrap())
+    format!("http://127.0.0.1:{}", {{crate_name}}_service::testing::free_port())
 }
 
 /// The form body a browser sends for a Gentoo.
