@@ -339,3 +339,36 @@ pub fn expected_files(options: &Options) -> BTreeSet<String> {
     expected.extend(licence_files.iter().map(|f| f.to_string()));
     expected
 }
+
+/// The CARGO_TARGET_DIR every generated project of the slow tier shares, so that dependencies
+/// compile once.
+pub fn shared_target_dir() -> PathBuf {
+    repo_root().join("target").join("generated")
+}
+
+/// Runs a command in a generated project (shared target dir, the linters' virtualenv) and panics
+/// with its output when it fails.
+pub fn run(dir: &Path, program: &str, args: &[&str]) {
+    let started = std::time::Instant::now();
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .env("LINT_VENV", repo_root().join("target").join("lint-venv"))
+        .env("CARGO_TERM_COLOR", "never")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+    eprintln!(
+        "{program} {} ({:.0} s)",
+        args.join(" "),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed in {}:\n{}\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

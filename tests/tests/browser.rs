@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use template_tests::{generate_ok, repo_root};
+use template_tests::{generate_ok, repo_root, run, shared_target_dir};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -262,35 +262,6 @@ fn the_web_ui_shows_the_api_prediction_in_a_real_browser() {
         "browser test passed in {:.0} s; screenshots in {}",
         started.elapsed().as_secs_f64(),
         screenshots.display()
-    );
-}
-
-fn shared_target_dir() -> PathBuf {
-    repo_root().join("target").join("generated")
-}
-
-/// Runs a command in the generated project and panics with its output when it fails.
-fn run(dir: &Path, program: &str, args: &[&str]) {
-    let started = Instant::now();
-    let output = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", shared_target_dir())
-        .env("CARGO_TERM_COLOR", "never")
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
-    eprintln!(
-        "{program} {} ({:.0} s)",
-        args.join(" "),
-        started.elapsed().as_secs_f64()
-    );
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed in {}:\n{}\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
     );
 }
 

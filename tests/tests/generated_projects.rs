@@ -2,40 +2,10 @@
 //! tests, and run their pipeline end to end. All of them share one CARGO_TARGET_DIR so the
 //! dependencies compile once.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use template_tests::{PRESETS, generate_ok, repo_root};
-
-fn shared_target_dir() -> PathBuf {
-    repo_root().join("target").join("generated")
-}
-
-/// Runs a command in a generated project and panics with its output when it fails.
-fn run(dir: &Path, program: &str, args: &[&str]) {
-    let started = std::time::Instant::now();
-    let output = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", shared_target_dir())
-        .env("LINT_VENV", repo_root().join("target").join("lint-venv"))
-        .env("CARGO_TERM_COLOR", "never")
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
-    eprintln!(
-        "{program} {} ({:.0} s)",
-        args.join(" "),
-        started.elapsed().as_secs_f64()
-    );
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed in {}:\n{}\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use template_tests::{PRESETS, generate_ok, repo_root, run};
 
 fn generate_preset(name: &str) -> template_tests::Generated {
     let values_file = repo_root().join("examples").join(format!("{name}.toml"));
