@@ -9,11 +9,7 @@ use std::path::Path;
 ///
 /// Counting records rather than lines keeps quoted multi-line fields as one row.
 pub fn count_rows(bytes: &[u8], delimiter: u8) -> Result<u64, DataError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
+    let mut reader = super::raw_csv_reader(bytes, delimiter);
     let mut record = csv::ByteRecord::new();
     let mut records = 0u64;
     while reader.read_byte_record(&mut record)? {

@@ -59,6 +59,16 @@ pub enum DataError {
     Features(#[from] crate::features::FeatureError),
 }
 
+/// A reader over raw CSV bytes that yields the header as an ordinary record and tolerates rows of
+/// the wrong length, so that each step can report such rows instead of failing on them.
+pub fn raw_csv_reader(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes)
+}
+
 /// Attaches the path to an I/O error.
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
     move |source| DataError::Io {

@@ -41,11 +41,7 @@ pub struct Cleaned {
 /// Fails as a whole only when the file cannot be used at all (no header, a schema column missing
 /// from the header); row-level problems are quarantined instead.
 pub fn clean(bytes: &[u8], schema: &Schema, delimiter: u8) -> Result<Cleaned, DataError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
+    let mut reader = super::raw_csv_reader(bytes, delimiter);
     let mut record = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut record)? {
         return Err(DataError::Empty("file".to_owned()));

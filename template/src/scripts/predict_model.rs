@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use {{crate_name}}::utils::config::{Settings, parse_delimiter};
 use {{crate_name}}::utils::{fs, logging, paths};
-use {{crate_name}}::{Model, RawRecord};
+use {{crate_name}}::{Model, RawRecord, data};
 
 /// Predict every row of a raw-schema CSV (target column optional) and write a CSV of predictions.
 ///
@@ -87,11 +87,7 @@ impl Summary {
 }
 
 fn predict_csv(model: &Model, bytes: &[u8], delimiter: u8) -> Result<Summary> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
+    let mut reader = data::raw_csv_reader(bytes, delimiter);
     let mut record = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut record)? {
         anyhow::bail!("the input is empty: expected a header row");
