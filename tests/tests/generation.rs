@@ -91,6 +91,10 @@ fn names_that_cannot_work_are_refused_before_anything_is_written() {
         ("match", "is reserved"),
         ("serde", "is reserved"),
         ("linfa", "is reserved"),
+        (
+            "a-project-name-of-more-than-forty-characters",
+            "use at most 40",
+        ),
     ];
     for (name, message) in cases {
         let generated = generate(name, &[]);
@@ -402,4 +406,24 @@ fn the_shipped_lockfile_is_current() {
         "template/Cargo.lock is stale: run tests/refresh-lockfile.sh\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Generated code names the crate (`use my_model::...`), so its line lengths depend on the project
+/// name: short and long names, sorting first and last among imports, all give rustfmt-clean code.
+#[test]
+fn generated_code_is_formatted_whatever_the_name_length() {
+    for name in ["ab", "zebra", "a-forty-character-project-name-for-tests"] {
+        assert!(name.len() <= 40, "the longest name check-name.rhai accepts");
+        let generated = generate_ok(name, &Options::defaults().defines());
+        let output = Command::new("cargo")
+            .args(["fmt", "--all", "--check"])
+            .current_dir(&generated.dir)
+            .output()
+            .expect("cargo fmt runs");
+        assert!(
+            output.status.success(),
+            "{name}: generated code is not rustfmt-clean:\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
 }

@@ -8,7 +8,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use {{crate_name}}_service::settings::{parse_ip, parse_port, parse_positive};
+// One import per line: the crate name in the path makes a long list wrap differently per project.
+use {{crate_name}}_service::settings::parse_ip;
+use {{crate_name}}_service::settings::parse_port;
+use {{crate_name}}_service::settings::parse_positive;
 
 /// Serves the promoted model over HTTP: predictions, metadata, health, metrics and API docs.
 #[derive(Debug, Clone, Parser)]

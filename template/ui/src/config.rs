@@ -7,7 +7,10 @@ use clap::Parser;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use {{crate_name}}_service::settings::{parse_ip, parse_port, parse_positive};
+// One import per line: the crate name in the path makes a long list wrap differently per project.
+use {{crate_name}}_service::settings::parse_ip;
+use {{crate_name}}_service::settings::parse_port;
+use {{crate_name}}_service::settings::parse_positive;
 
 /// Serves a web page where people enter a record and see the model's prediction, through the API.
 #[derive(Debug, Clone, Parser)]

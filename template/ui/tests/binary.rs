@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use {{crate_name}}_service::testing::{free_port, healthcheck, http, terminate, wait_until_ok};
+use {{crate_name}}_service::testing::{free_port, healthcheck, http};
+use {{crate_name}}_service::testing::{terminate, wait_until_ok};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_{{project-name}}-ui");
 

@@ -9,6 +9,8 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 
+use {{crate_name}}_service::testing::free_port;
+
 async fn model() -> Json<Value> {
     Json(json!({
         "name": "penguins",
@@ -66,7 +68,7 @@ pub async fn fake_api() -> String {
 
 /// A base URL where nothing listens.
 pub fn closed_api() -> String {
-    format!("http://127.0.0.1:{}", {{crate_name}}_service::testing::free_port())
+    format!("http://127.0.0.1:{}", free_port())
 }
 
 /// The form body a browser sends for a Gentoo.
