@@ -124,9 +124,13 @@ impl Classifier {
             .with_feature_names(feature_names.to_vec());
         match params.algorithm {
             Algorithm::LogisticRegression => {
+                // linfa sums the loss over rows rather than averaging it, so the stopping
+                // tolerance scales with the rows to mean the same per-row criterion at any size
+                // (unscaled, 1M rows never converge and always run every iteration).
                 let model = MultiLogisticRegression::default()
                     .alpha(params.l2_penalty)
                     .max_iterations(params.max_iterations)
+                    .gradient_tolerance(1e-4 * x.nrows() as f64)
                     .fit(&dataset)?;
                 Ok(Self::LogisticRegression { n_classes, model })
             }
