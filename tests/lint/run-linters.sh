@@ -274,12 +274,17 @@ PY
     else
         need nbformat-python-module "nbformat validate" || true
     fi
-    # Execution needs the evcxr kernel (cargo install evcxr_jupyter --locked && evcxr_jupyter
-    # --install), nbclient, and the data layers (make data); without them the check is skipped.
+    # Execution needs the evcxr kernel and nbclient (tests/lint/install.sh) and the data layers
+    # (make data); a project without data layers skips it.
     if [[ ! -f src/datasets/silver/manifest.json ]]; then
         record skip "execute notebooks" "no data layers: run 'make data' in the project first"
     elif ! "$python" -c 'import nbclient, jupyter_client; jupyter_client.kernelspec.get_kernel_spec("rust")' 2>/dev/null; then
-        record skip "execute notebooks" "no nbclient or no evcxr 'rust' Jupyter kernel installed"
+        # With data to run on, a missing kernel is a missing linter like any other.
+        if [[ ${LINT_ALLOW_MISSING:-0} == 1 ]]; then
+            record skip "execute notebooks" "no nbclient or no evcxr 'rust' Jupyter kernel installed"
+        else
+            record FAIL "execute notebooks" "no nbclient or no evcxr 'rust' Jupyter kernel: run tests/lint/install.sh"
+        fi
     else
         run "execute notebooks (evcxr kernel)" "$python" - "${notebooks[@]}" <<'PY'
 import os

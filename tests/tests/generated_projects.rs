@@ -35,6 +35,12 @@ fn build_lint_and_test(preset: &str) {
     run(dir, "cargo", &["test", "--workspace"]);
     run(dir, "make", &["all"]);
     check_pipeline_artifacts(dir);
+    // With the data layers in place the linters also execute the notebooks.
+    run(
+        &repo_root(),
+        "bash",
+        &["tests/lint/run-linters.sh", &dir.display().to_string()],
+    );
     run(dir, "make", &["test"]);
 }
 
