@@ -7,7 +7,7 @@
 //! | ingest -> bronze -> silver -> gold | `make_dataset` | [`data`], [`features`] |
 //! | train | `train_model` | [`training`], [`artifact`] |
 //! | evaluate (quality gate) | `test_model` | [`evaluation`] |
-//! | batch predict | `predict_model` | [`artifact::Model::predict`] |
+//! | batch predict | `predict_model` | [`batch`] |
 //! | figures and report | `make_reports` | [`reports`] |
 {%- if api %}
 //! | promote to the API | `promote_model` | [`artifact::promote`] |
@@ -15,6 +15,8 @@
 
 /// The model directory: save/load with checksums, metadata, and the single prediction path.
 pub mod artifact;
+/// Batch prediction of CSV or Parquet files, streamed and parallel.
+pub mod batch;
 /// The medallion pipeline (bronze, silver, gold), the dataset schema and the data dictionary.
 pub mod data;
 /// Metrics, confusion matrix and the quality gate.
@@ -23,7 +25,7 @@ pub mod evaluation;
 pub mod features;
 /// SVG figures and the markdown report.
 pub mod reports;
-/// Learning algorithms (linfa): multinomial logistic regression and a decision tree.
+/// Learning algorithms: multinomial logistic regression and a decision tree.
 pub mod training;
 /// Settings, logging, paths, hashing, atomic writes and timestamps.
 pub mod utils;

@@ -8,8 +8,9 @@ use {{crate_name}}::artifact::{ArtifactError, MODEL_FILE, Model};
 use {{crate_name}}::data::gold::{self, GoldData};
 use {{crate_name}}::data::manifest::SilverManifest;
 use {{crate_name}}::data::manifest::{BronzeManifest, GoldManifest};
-use {{crate_name}}::data::schema::{RecordError, Schema};
-use {{crate_name}}::data::{SAMPLE_CSV, bronze, silver};
+use {{crate_name}}::data::schema::{Column, ColumnKind, RecordError};
+use {{crate_name}}::data::schema::{Schema, Value};
+use {{crate_name}}::data::{SAMPLE_CSV, bronze, columnar, silver};
 use {{crate_name}}::training::{self, Algorithm, Hyperparameters};
 use {{crate_name}}::utils::config::Settings;
 use {{crate_name}}::utils::{hashing, paths};
@@ -189,6 +190,17 @@ fn saved_model_round_trips_and_refuses_tampering() {
     ));
 }
 
+/// A validated value as a client sends it.
+fn as_json(column: &Column, value: Value) -> serde_json::Value {
+    match (value, &column.kind) {
+        (Value::Number(x), _) => serde_json::json!(x),
+        (Value::Category(i), ColumnKind::Categorical { categories }) => {
+            serde_json::json!(categories[i])
+        }
+        _ => serde_json::Value::Null,
+    }
+}
+
 #[test]
 fn serving_path_matches_batch_evaluation() {
     let dir = tempfile::tempdir().unwrap();
@@ -196,20 +208,20 @@ fn serving_path_matches_batch_evaluation() {
     for algorithm in [Algorithm::LogisticRegression, Algorithm::DecisionTree] {
         let (data, model) = train(dir.path(), algorithm);
         let batch = model.classifier.predict(data.test_x.view());
-        let raw = std::fs::read(paths::gold(dir.path()).join(gold::TEST_RAW_FILE)).unwrap();
-        let mut reader = csv::Reader::from_reader(raw.as_slice());
-        let header: Vec<String> = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_owned)
-            .collect();
-        for (i, row) in reader.records().enumerate() {
-            let row = row.unwrap();
-            let raw: RawRecord = header
+        // The held-out rows in raw form, sent the way a client would: numbers, strings, nulls.
+        let schema = model.schema();
+        let mut values = Vec::new();
+        let test_raw = paths::gold(dir.path()).join(gold::TEST_RAW_FILE);
+        for batch in columnar::read(&test_raw, None).unwrap() {
+            columnar::batch_to_rows(schema, &batch.unwrap(), &mut values).unwrap();
+        }
+        assert_eq!(values.len() / schema.columns.len(), batch.len());
+        for (i, row) in values.chunks(schema.columns.len()).enumerate() {
+            let raw: RawRecord = schema
+                .columns
                 .iter()
-                .zip(row.iter())
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_owned())))
+                .zip(row)
+                .map(|(column, value)| (column.name.clone(), as_json(column, *value)))
                 .collect();
             let prediction = model.predict(&raw).unwrap();
             assert_eq!(

@@ -90,7 +90,7 @@ fn names_that_cannot_work_are_refused_before_anything_is_written() {
         ("core", "is reserved"),
         ("match", "is reserved"),
         ("serde", "is reserved"),
-        ("linfa", "is reserved"),
+        ("parquet", "is reserved"),
         (
             "a-project-name-of-more-than-forty-characters",
             "use at most 40",

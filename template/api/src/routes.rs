@@ -439,10 +439,7 @@ pub async fn predict_batch(
             errors,
         });
     }
-    let probabilities = served
-        .model
-        .classifier
-        .predict_proba(preprocessor.transform(&rows).view());
+    let probabilities = served.model.probabilities(&rows.concat());
     let predictions = probabilities
         .rows()
         .into_iter()

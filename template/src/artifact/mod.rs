@@ -3,7 +3,7 @@
 //! [`predict`](crate::artifact::Model::predict) is the one prediction path shared by the API and
 //! batch scoring.
 
-use crate::data::schema::{FeatureSchema, RecordError, Schema};
+use crate::data::schema::{FeatureSchema, RecordError, Schema, Value};
 use crate::evaluation::Metrics;
 use crate::features::{Preprocessor, RawRecord};
 use crate::training::{Classifier, Hyperparameters, argmax};
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The fitted classifier (linfa model, JSON).
+/// The fitted classifier (JSON).
 pub const MODEL_FILE: &str = "model.json";
 /// The fitted preprocessing (JSON).
 pub const PREPROCESSOR_FILE: &str = "preprocessor.json";
@@ -180,16 +180,15 @@ impl Model {
     /// names the offending field.
     pub fn predict(&self, record: &RawRecord) -> Result<Prediction, RecordError> {
         let row = self.preprocessor.parse_record(record)?;
-        let mut inputs = Vec::new();
-        self.preprocessor.transform_into(&row, &mut inputs);
-        let x = Array2::from_shape_vec((1, inputs.len()), inputs).expect("one row of inputs");
-        Ok(self.prediction(
-            self.classifier
-                .predict_proba(x.view())
-                .row(0)
-                .as_slice()
-                .expect("contiguous"),
-        ))
+        let probabilities = self.probabilities(&row);
+        Ok(self.prediction(probabilities.row(0).as_slice().expect("contiguous")))
+    }
+
+    /// Class probabilities (one row per input row, schema class order) of validated rows given
+    /// one after another: the single path from values to probabilities, for one record or a batch.
+    pub fn probabilities(&self, rows: &[Value]) -> Array2<f64> {
+        self.classifier
+            .predict_proba(self.preprocessor.transform(rows).view())
     }
 
     /// Turns class probabilities (schema order) into a [`Prediction`].

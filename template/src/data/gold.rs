@@ -1,18 +1,24 @@
 //! Gold: model-ready data. A seeded, stratified train/test split of silver; the [`Preprocessor`]
 //! fitted on the training rows only; and both splits transformed into numeric feature tables.
+//!
+//! Silver is streamed three times, batch by batch: its target column to draw the split, the
+//! training rows to fit the preprocessor, and every row to write the splits. Memory holds one
+//! label per row and the training values of numeric features (their medians need them), never the
+//! whole layer.
 
+use super::columnar::{self, ParquetFile};
 use super::manifest::{self, GoldManifest, MANIFEST_FILE, SchemaSummary, SilverManifest};
 use super::schema::{Schema, Value};
-use super::{DataError, io_error, silver};
-use crate::features::Preprocessor;
+use super::{DataError, io_error};
+use crate::features::{Fitter, Preprocessor};
 use crate::utils::{fs, time};
 use ndarray::Array2;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-pub const TRAIN_FILE: &str = "train.csv";
-pub const TEST_FILE: &str = "test.csv";
-pub const TEST_RAW_FILE: &str = "test_raw.csv";
+pub const TRAIN_FILE: &str = "train.parquet";
+pub const TEST_FILE: &str = "test.parquet";
+pub const TEST_RAW_FILE: &str = "test_raw.parquet";
 pub const PREPROCESSOR_FILE: &str = "preprocessor.json";
 
 /// SplitMix64: a tiny, fully specified generator. Unlike library RNGs, its output can never change
@@ -80,69 +86,26 @@ pub fn stratified_split(
     (train, test)
 }
 
-/// Renders features and labels as a gold CSV: one column per model input, then the target.
-pub fn features_csv(
-    names: &[String],
-    target: &str,
-    classes: &[String],
-    x: &Array2<f64>,
-    y: &[usize],
-) -> Result<Vec<u8>, DataError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(names.iter().map(String::as_str).chain([target]))?;
-    for (row, &label) in x.rows().into_iter().zip(y) {
-        // `{}` prints the shortest text that parses back to the same f64: exact and reproducible.
-        writer.write_record(
-            row.iter()
-                .map(|v| v.to_string())
-                .chain([classes[label].clone()]),
-        )?;
-    }
-    writer
-        .into_inner()
-        .map_err(|err| DataError::Csv(err.into_error().into()))
-}
-
-/// Parses a gold CSV back into inputs and class indexes, checking its header against `names`.
-pub fn read_features(
-    bytes: &[u8],
-    names: &[String],
-    classes: &[String],
-) -> Result<(Array2<f64>, Vec<usize>), DataError> {
-    let corrupt = |message: String| DataError::CorruptLayer {
-        layer: "gold",
-        path: "features file".into(),
-        message,
-    };
-    let mut reader = csv::Reader::from_reader(bytes);
-    let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
-    if header.len() != names.len() + 1 || header[..names.len()] != *names {
-        return Err(corrupt(
-            "its columns differ from the preprocessor's features".into(),
-        ));
-    }
+/// Reads every silver row in batches, handing each batch's values (row after row) to `each`.
+fn for_each_batch(
+    path: &Path,
+    schema: &Schema,
+    columns: Option<&[usize]>,
+    mut each: impl FnMut(&[Value]) -> Result<(), DataError>,
+) -> Result<(), DataError> {
     let mut values = Vec::new();
-    let mut labels = Vec::new();
-    for record in reader.records() {
-        let record = record?;
-        for field in record.iter().take(names.len()) {
-            values.push(
-                field
-                    .parse::<f64>()
-                    .map_err(|_| corrupt(format!("`{field}` is not a number")))?,
-            );
-        }
-        let label = &record[names.len()];
-        labels.push(
-            classes
-                .iter()
-                .position(|c| c == label)
-                .ok_or_else(|| corrupt(format!("unknown class `{label}`")))?,
-        );
+    for batch in columnar::read(path, columns)? {
+        values.clear();
+        columnar::batch_to_rows(schema, &batch?, &mut values).map_err(|message| {
+            DataError::CorruptLayer {
+                layer: "silver",
+                path: path.to_owned(),
+                message,
+            }
+        })?;
+        each(&values)?;
     }
-    let x = Array2::from_shape_vec((labels.len(), names.len()), values)
-        .map_err(|err| corrupt(err.to_string()))?;
-    Ok((x, labels))
+    Ok(())
 }
 
 /// Builds the gold layer in `gold_dir` from the silver layer in `silver_dir`.
@@ -161,59 +124,99 @@ pub fn build(
             message: "it was built with a different schema".into(),
         });
     }
-    let bytes = manifest::read_verified("silver", silver_dir, &silver_manifest.data)?;
-    let rows = silver::from_csv(schema, &bytes)?;
-    let target = schema.target_index();
+    let silver = manifest::verify_file("silver", silver_dir, &silver_manifest.data)?;
     let classes = schema.classes();
-    let labels: Vec<usize> = rows
-        .iter()
-        .map(|row| match row[target] {
-            Value::Category(c) => c,
-            _ => unreachable!("silver rows always have a target"),
-        })
-        .collect();
+    let width = schema.columns.len();
 
+    // Pass 1: the target column alone decides the split.
+    let target = schema.target_index();
+    let target_only = Schema {
+        columns: vec![schema.columns[target].clone()],
+        ..schema.clone()
+    };
+    let mut labels = Vec::new();
+    for_each_batch(&silver, &target_only, Some(&[target]), |values| {
+        for value in values {
+            match value {
+                Value::Category(c) => labels.push(*c),
+                _ => {
+                    return Err(DataError::CorruptLayer {
+                        layer: "silver",
+                        path: silver.clone(),
+                        message: "a row has no target".into(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    })?;
     let (train_idx, test_idx) = stratified_split(&labels, classes.len(), test_fraction, seed);
     if train_idx.is_empty() || test_idx.is_empty() {
         return Err(DataError::Split(format!(
             "{} valid rows leave the train or test split empty; each class needs at least two rows",
-            rows.len()
+            labels.len()
         )));
     }
-    let pick = |idx: &[usize]| -> (Vec<Vec<Value>>, Vec<usize>) {
-        (
-            idx.iter().map(|&i| rows[i].clone()).collect(),
-            idx.iter().map(|&i| labels[i]).collect(),
-        )
-    };
-    let (train_rows, train_y) = pick(&train_idx);
-    let (test_rows, test_y) = pick(&test_idx);
+    let mut in_test = vec![false; labels.len()];
+    test_idx.iter().for_each(|&i| in_test[i] = true);
 
-    let preprocessor = Preprocessor::fit(schema, &train_rows)?;
+    // Pass 2: fit the preprocessing on the training rows only.
+    let mut fitter = Fitter::new(schema);
+    let mut row = 0;
+    for_each_batch(&silver, schema, None, |values| {
+        for values in values.chunks_exact(width) {
+            if !in_test[row] {
+                fitter.add(values);
+            }
+            row += 1;
+        }
+        Ok(())
+    })?;
+    let preprocessor = fitter.finish()?;
     let names = preprocessor.feature_names();
-    let train = features_csv(
-        &names,
-        &schema.target,
-        classes,
-        &preprocessor.transform(&train_rows),
-        &train_y,
-    )?;
-    let test = features_csv(
-        &names,
-        &schema.target,
-        classes,
-        &preprocessor.transform(&test_rows),
-        &test_y,
-    )?;
-    let test_raw = silver::to_csv(schema, &test_rows)?;
+
+    // Pass 3: transform every row into its split.
+    let features = columnar::features_schema(&names, &schema.target);
+    let silver_arrow = columnar::silver_schema(schema);
+    let mut train_file = ParquetFile::create(gold_dir, features.clone())?;
+    let mut test_file = ParquetFile::create(gold_dir, features.clone())?;
+    let mut test_raw_file = ParquetFile::create(gold_dir, silver_arrow.clone())?;
+    let mut row = 0;
+    for_each_batch(&silver, schema, None, |values| {
+        let (mut train, mut test) = (Split::default(), Split::default());
+        let mut test_raw = Vec::new();
+        for values in values.chunks_exact(width) {
+            let split = if in_test[row] {
+                test_raw.extend_from_slice(values);
+                &mut test
+            } else {
+                &mut train
+            };
+            preprocessor.transform_into(values, &mut split.x);
+            split.y.push(labels[row]);
+            row += 1;
+        }
+        train_file.write(&columnar::features_to_batch(
+            &features, classes, &train.x, &train.y,
+        ))?;
+        test_file.write(&columnar::features_to_batch(
+            &features, classes, &test.x, &test.y,
+        ))?;
+        test_raw_file.write(&columnar::rows_to_batch(schema, &silver_arrow, &test_raw))?;
+        Ok(())
+    })?;
+
     let mut preprocessor_json =
         serde_json::to_vec_pretty(&preprocessor).expect("a preprocessor always serialises");
     preprocessor_json.push(b'\n');
+    let preprocessor_path = gold_dir.join(PREPROCESSOR_FILE);
+    fs::write_atomic(&preprocessor_path, &preprocessor_json)
+        .map_err(io_error(&preprocessor_path))?;
 
-    let count = |y: &[usize]| -> BTreeMap<String, u64> {
+    let count = |indexes: &[usize]| -> BTreeMap<String, u64> {
         let mut counts: BTreeMap<String, u64> = classes.iter().map(|c| (c.clone(), 0)).collect();
-        for &label in y {
-            *counts.entry(classes[label].clone()).or_default() += 1;
+        for &i in indexes {
+            *counts.entry(classes[labels[i]].clone()).or_default() += 1;
         }
         counts
     };
@@ -225,30 +228,78 @@ pub fn build(
         split_seed: seed,
         test_fraction,
         features: names,
-        train: manifest::entry(TRAIN_FILE, &train, train_y.len() as u64),
-        test: manifest::entry(TEST_FILE, &test, test_y.len() as u64),
-        test_raw: manifest::entry(TEST_RAW_FILE, &test_raw, test_y.len() as u64),
+        train: train_file.commit(gold_dir, TRAIN_FILE)?,
+        test: test_file.commit(gold_dir, TEST_FILE)?,
+        test_raw: test_raw_file.commit(gold_dir, TEST_RAW_FILE)?,
         preprocessor: manifest::entry(PREPROCESSOR_FILE, &preprocessor_json, 0),
         class_counts: BTreeMap::from([
-            ("train".to_owned(), count(&train_y)),
-            ("test".to_owned(), count(&test_y)),
+            ("train".to_owned(), count(&train_idx)),
+            ("test".to_owned(), count(&test_idx)),
         ]),
     };
-    for (file, bytes) in [
-        (TRAIN_FILE, &train),
-        (TEST_FILE, &test),
-        (TEST_RAW_FILE, &test_raw),
-        (PREPROCESSOR_FILE, &preprocessor_json),
-    ] {
-        let path = gold_dir.join(file);
-        fs::write_atomic(&path, bytes).map_err(io_error(&path))?;
-    }
     let path = gold_dir.join(MANIFEST_FILE);
     fs::write_json_atomic(&path, &manifest).map_err(io_error(&path))?;
     Ok(manifest)
 }
 
-/// The gold layer loaded for training or evaluation, verified against its manifest.
+/// Model inputs (row-major) and class indexes of some rows.
+#[derive(Default)]
+struct Split {
+    x: Vec<f64>,
+    y: Vec<usize>,
+}
+
+/// The gold layer's manifest and preprocessor, verified; each split is read when it is needed.
+pub struct GoldLayer {
+    pub manifest: GoldManifest,
+    pub preprocessor: Preprocessor,
+    dir: PathBuf,
+}
+
+impl GoldLayer {
+    /// Opens the gold layer in `gold_dir`, checking the preprocessor's hash.
+    pub fn open(gold_dir: &Path) -> Result<Self, DataError> {
+        let manifest: GoldManifest = manifest::read("gold", gold_dir)?;
+        let bytes = manifest::read_verified("gold", gold_dir, &manifest.preprocessor)?;
+        let preprocessor =
+            serde_json::from_slice(&bytes).map_err(|err| DataError::CorruptLayer {
+                layer: "gold",
+                path: gold_dir.join(PREPROCESSOR_FILE),
+                message: err.to_string(),
+            })?;
+        Ok(Self {
+            manifest,
+            preprocessor,
+            dir: gold_dir.to_owned(),
+        })
+    }
+
+    /// The training split's inputs and class indexes, verified against the manifest.
+    pub fn train(&self) -> Result<(Array2<f64>, Vec<usize>), DataError> {
+        self.read(&self.manifest.train)
+    }
+
+    /// The held-out split's inputs and class indexes, verified against the manifest.
+    pub fn test(&self) -> Result<(Array2<f64>, Vec<usize>), DataError> {
+        self.read(&self.manifest.test)
+    }
+
+    fn read(&self, entry: &manifest::FileEntry) -> Result<(Array2<f64>, Vec<usize>), DataError> {
+        let path = manifest::verify_file("gold", &self.dir, entry)?;
+        let names = self.preprocessor.feature_names();
+        let (x, y) = columnar::read_features(&path, &names, self.preprocessor.schema().classes())?;
+        let x = Array2::from_shape_vec((y.len(), names.len()), x).map_err(|err| {
+            DataError::CorruptLayer {
+                layer: "gold",
+                path,
+                message: err.to_string(),
+            }
+        })?;
+        Ok((x, y))
+    }
+}
+
+/// The gold layer loaded for training: both splits, verified against the manifest.
 pub struct GoldData {
     pub manifest: GoldManifest,
     pub preprocessor: Preprocessor,
@@ -260,29 +311,12 @@ pub struct GoldData {
 
 /// Loads the gold layer, checking every file's hash.
 pub fn load(gold_dir: &Path) -> Result<GoldData, DataError> {
-    let manifest: GoldManifest = manifest::read("gold", gold_dir)?;
-    let pre_bytes = manifest::read_verified("gold", gold_dir, &manifest.preprocessor)?;
-    let preprocessor: Preprocessor =
-        serde_json::from_slice(&pre_bytes).map_err(|err| DataError::CorruptLayer {
-            layer: "gold",
-            path: gold_dir.join(PREPROCESSOR_FILE),
-            message: err.to_string(),
-        })?;
-    let names = preprocessor.feature_names();
-    let classes = preprocessor.schema().classes().to_vec();
-    let (train_x, train_y) = read_features(
-        &manifest::read_verified("gold", gold_dir, &manifest.train)?,
-        &names,
-        &classes,
-    )?;
-    let (test_x, test_y) = read_features(
-        &manifest::read_verified("gold", gold_dir, &manifest.test)?,
-        &names,
-        &classes,
-    )?;
+    let layer = GoldLayer::open(gold_dir)?;
+    let (train_x, train_y) = layer.train()?;
+    let (test_x, test_y) = layer.test()?;
     Ok(GoldData {
-        manifest,
-        preprocessor,
+        manifest: layer.manifest,
+        preprocessor: layer.preprocessor,
         train_x,
         train_y,
         test_x,
@@ -327,16 +361,5 @@ mod tests {
     fn tiny_classes_keep_a_row_on_each_side() {
         let (train, test) = stratified_split(&[0, 0, 1], 2, 0.01, 1);
         assert_eq!((train.len(), test.len()), (2, 1));
-    }
-
-    #[test]
-    fn features_round_trip_exactly() {
-        let names = vec!["a".to_owned(), "b".to_owned()];
-        let classes = vec!["x".to_owned(), "y".to_owned()];
-        let x = ndarray::array![[0.1, -1.0 / 3.0], [1e-300, 2.5]];
-        let bytes = features_csv(&names, "t", &classes, &x, &[1, 0]).unwrap();
-        let (x2, y2) = read_features(&bytes, &names, &classes).unwrap();
-        assert_eq!((x2, y2), (x, vec![1, 0]));
-        assert!(read_features(&bytes, &["a".into(), "c".into()], &classes).is_err());
     }
 }

@@ -84,17 +84,16 @@ fn run(cli: Cli) -> Result<()> {
     let datasets = &settings.datasets_dir;
     let bar = logging::progress_bar(4, "make_dataset");
     bar.set_message(format!("ingest {}", settings.data_source));
-    let bytes = ingest::fetch(&settings.data_source)?;
+    let input = ingest::open(&settings.data_source)?;
     bar.inc(1);
 
     bar.set_message("bronze");
     let bronze = bronze::write(
         &paths::bronze(datasets),
         &settings.data_source.to_string(),
-        &bytes,
+        input,
         settings.csv_delimiter,
     )?;
-    drop(bytes);
     tracing::info!(rows = bronze.data.rows, sha256 = %bronze.data.sha256, file = %bronze.data.file, "bronze written");
     bar.inc(1);
 

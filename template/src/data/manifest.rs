@@ -1,12 +1,14 @@
 //! Layer manifests: what each layer holds and where it came from (lineage).
 //!
 //! Manifests carry timestamps, so they are never hashed themselves; the data files they describe are
-//! byte-for-byte reproducible, which is what the recorded hashes prove.
+//! byte-for-byte reproducible, which is what the recorded hashes prove. Parquet files also list their
+//! columns and Arrow types, so any tool (pyarrow, DuckDB, polars, Spark) can check what it reads.
 
 use super::{DataError, io_error};
+use crate::utils::fs::Written;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// File name of every layer's manifest.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -20,6 +22,18 @@ pub struct FileEntry {
     pub bytes: u64,
     /// Data rows, excluding the header.
     pub rows: u64,
+    /// The columns of a Parquet file, in order (empty for other files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<ColumnType>,
+}
+
+/// A column of a Parquet layer file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnType {
+    pub name: String,
+    /// The Arrow type: `float64` or `string` (aliases pyarrow's `type_for_alias` accepts).
+    #[serde(rename = "type")]
+    pub data_type: String,
 }
 
 /// The schema a layer was built with.
@@ -110,34 +124,84 @@ pub fn read<T: DeserializeOwned>(layer: &'static str, dir: &Path) -> Result<T, D
     })
 }
 
-/// Reads a layer file and checks it against the hash its manifest recorded.
+/// Reads a small layer file and checks it against the hash its manifest recorded.
 pub fn read_verified(
     layer: &'static str,
     dir: &Path,
     entry: &FileEntry,
 ) -> Result<Vec<u8>, DataError> {
-    let path = dir.join(&entry.file);
-    if !path.exists() {
-        return Err(DataError::MissingLayer { layer, path });
-    }
+    let path = existing(layer, dir, entry)?;
     let bytes = std::fs::read(&path).map_err(io_error(&path))?;
-    let actual = crate::utils::hashing::sha256_hex(&bytes);
-    if actual != entry.sha256 {
-        return Err(DataError::CorruptLayer {
-            layer,
-            path,
-            message: format!("sha256 is {actual}, the manifest records {}", entry.sha256),
-        });
-    }
+    check_hash(
+        layer,
+        path,
+        entry,
+        crate::utils::hashing::sha256_hex(&bytes),
+    )?;
     Ok(bytes)
 }
 
-/// Describes bytes about to be written as a layer file.
+/// Checks a layer file against its manifest's hash by streaming it; returns its path.
+pub fn verify_file(
+    layer: &'static str,
+    dir: &Path,
+    entry: &FileEntry,
+) -> Result<PathBuf, DataError> {
+    let path = existing(layer, dir, entry)?;
+    let actual = crate::utils::hashing::sha256_file(&path).map_err(io_error(&path))?;
+    check_hash(layer, path.clone(), entry, actual)?;
+    Ok(path)
+}
+
+fn existing(layer: &'static str, dir: &Path, entry: &FileEntry) -> Result<PathBuf, DataError> {
+    let path = dir.join(&entry.file);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(DataError::MissingLayer { layer, path })
+    }
+}
+
+/// Fails with [`DataError::CorruptLayer`] unless `actual` is the hash the manifest recorded.
+pub fn check_hash(
+    layer: &'static str,
+    path: PathBuf,
+    entry: &FileEntry,
+    actual: String,
+) -> Result<(), DataError> {
+    if actual == entry.sha256 {
+        return Ok(());
+    }
+    Err(DataError::CorruptLayer {
+        layer,
+        path,
+        message: format!("sha256 is {actual}, the manifest records {}", entry.sha256),
+    })
+}
+
+/// Describes a small file about to be written as a layer file.
 pub fn entry(file: &str, bytes: &[u8], rows: u64) -> FileEntry {
     FileEntry {
         file: file.to_owned(),
         sha256: crate::utils::hashing::sha256_hex(bytes),
         bytes: bytes.len() as u64,
         rows,
+        columns: Vec::new(),
+    }
+}
+
+/// Describes a file streamed to disk.
+pub fn written_entry(
+    file: &str,
+    written: Written,
+    rows: u64,
+    columns: Vec<ColumnType>,
+) -> FileEntry {
+    FileEntry {
+        file: file.to_owned(),
+        sha256: written.sha256,
+        bytes: written.bytes,
+        rows,
+        columns,
     }
 }

@@ -1,10 +1,13 @@
 //! The medallion data pipeline: ingest -> bronze (raw, as received) -> silver (typed, validated,
 //! deduplicated, bad rows quarantined) -> gold (model-ready features and a train/test split).
 //!
-//! Each layer writes its files atomically plus a `manifest.json` (row counts, hashes, schema and the
-//! parent's hash), so any model can be traced back to the exact bytes it was trained on.
+//! Bronze keeps the source bytes; silver and gold are Parquet files (see [`columnar`]), streamed
+//! chunk by chunk. Each layer writes its files atomically plus a `manifest.json` (row counts, hashes,
+//! schema and the parent's hash), so any model can be traced back to the exact bytes it was
+//! trained on.
 
 pub mod bronze;
+pub mod columnar;
 pub mod dictionary;
 pub mod gold;
 pub mod ingest;
@@ -43,6 +46,10 @@ pub enum DataError {
     },
     #[error("cannot read CSV: {0}")]
     Csv(#[from] csv::Error),
+    #[error("Parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    #[error("Arrow: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
     #[error("cannot download {url}: {message}")]
     Download { url: String, message: String },
     #[error("the {layer} layer is missing at {path}: run make_dataset first")]
@@ -61,16 +68,31 @@ pub enum DataError {
 
 /// A reader over raw CSV bytes that yields the header as an ordinary record and tolerates rows of
 /// the wrong length, so that each step can report such rows instead of failing on them.
-pub fn raw_csv_reader(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
+pub fn raw_csv_reader<R: std::io::Read>(input: R, delimiter: u8) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(bytes)
+        .buffer_capacity(1 << 20)
+        .from_reader(input)
+}
+
+/// Reads up to [`CHUNK_ROWS`](columnar::CHUNK_ROWS) records into `records`, reusing their
+/// buffers; returns how many it read (0 at the end of the input).
+pub fn read_chunk(
+    reader: &mut csv::Reader<impl std::io::Read>,
+    records: &mut Vec<csv::ByteRecord>,
+) -> Result<usize, DataError> {
+    records.resize_with(columnar::CHUNK_ROWS, csv::ByteRecord::new);
+    let mut filled = 0;
+    while filled < columnar::CHUNK_ROWS && reader.read_byte_record(&mut records[filled])? {
+        filled += 1;
+    }
+    Ok(filled)
 }
 
 /// Attaches the path to an I/O error.
-pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
+pub fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
     move |source| DataError::Io {
         path: path.to_owned(),
         source,

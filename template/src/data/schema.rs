@@ -381,15 +381,14 @@ impl Schema {
         }
     }
 
-    /// Canonical text of a validated value, as written to silver (missing values become empty).
-    pub fn format_value(&self, column: &Column, value: Value) -> String {
-        match (value, &column.kind) {
-            (Value::Missing, _) => String::new(),
-            (Value::Number(n), _) => n.to_string(),
-            (Value::Category(i), ColumnKind::Categorical { categories }) => categories[i].clone(),
-            (Value::Category(_), ColumnKind::Numeric { .. }) => {
-                unreachable!("numeric columns never hold categories")
-            }
+    /// Validates a typed number (a Parquet cell) with the rules text and JSON numbers follow.
+    pub fn parse_number(&self, column: &Column, number: f64) -> Result<Value, RecordError> {
+        match column.kind {
+            ColumnKind::Numeric { .. } => check_number(column, number),
+            ColumnKind::Categorical { .. } => Err(RecordError::WrongType {
+                field: column.name.clone(),
+                expected: "a string or null",
+            }),
         }
     }
 

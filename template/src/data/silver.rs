@@ -1,20 +1,35 @@
 //! Silver: every bronze row is typed and validated against the schema. Valid rows are normalised
 //! and deduplicated; invalid rows go to `quarantine.csv` with their line number and the reason, so
 //! nothing is silently lost: `bronze rows = silver rows + quarantined + duplicates`.
+//!
+//! Bronze is streamed in chunks of [`CHUNK_ROWS`](super::columnar::CHUNK_ROWS) records. Each chunk is validated on all cores
+//! while the next one is read, then deduplicated and written in input order (one Parquet row group),
+//! so the quarantine's lines, reasons and order never depend on the number of threads, and memory
+//! does not grow with the file beyond 16 bytes per distinct row.
 
+use super::columnar::{self, ParquetFile};
 use super::manifest::{
     self, BronzeManifest, MANIFEST_FILE, RowAccounting, SchemaSummary, SilverManifest,
 };
 use super::schema::{Schema, Value};
 use super::{DataError, io_error};
+use crate::utils::fs::AtomicWriter;
+use crate::utils::hashing::HashingReader;
 use crate::utils::{fs, time};
+use rayon::prelude::*;
 use std::collections::HashSet;
+use std::io::Read;
 use std::path::Path;
 
 /// Silver file of valid rows.
-pub const DATA_FILE: &str = "data.csv";
+pub const DATA_FILE: &str = "data.parquet";
 /// Silver file of rejected rows.
 pub const QUARANTINE_FILE: &str = "quarantine.csv";
+
+/// Rows validated by one task; small enough to spread a chunk over every core.
+const BLOCK_ROWS: usize = 2048;
+/// Quarantined rows logged at the terminal; the full list is in `quarantine.csv`.
+const SHOWN: u64 = 10;
 
 /// A row that failed validation.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,56 +41,87 @@ pub struct QuarantinedRow {
     pub record: String,
 }
 
-/// The outcome of cleaning one bronze file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cleaned {
-    /// Valid, distinct rows: one value per schema column, in schema order.
-    pub rows: Vec<Vec<Value>>,
+/// One chunk of cleaned rows, in input order.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// Valid rows not seen before: one value per schema column, row after row.
+    pub values: Vec<Value>,
     pub quarantined: Vec<QuarantinedRow>,
-    pub duplicates: u64,
-    pub bronze_rows: u64,
 }
 
-/// Validates, normalises and deduplicates the rows of a raw CSV.
+/// Validates, normalises and deduplicates the rows of a raw CSV, handing each chunk to `sink` in
+/// input order; returns the row accounting.
 ///
 /// Fails as a whole only when the file cannot be used at all (no header, a schema column missing
 /// from the header); row-level problems are quarantined instead.
-pub fn clean(bytes: &[u8], schema: &Schema, delimiter: u8) -> Result<Cleaned, DataError> {
-    let mut reader = super::raw_csv_reader(bytes, delimiter);
+pub fn clean(
+    input: impl Read + Send,
+    schema: &Schema,
+    delimiter: u8,
+    mut sink: impl FnMut(Chunk) -> Result<(), DataError>,
+) -> Result<RowAccounting, DataError> {
+    let mut reader = super::raw_csv_reader(input, delimiter);
     let mut record = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut record)? {
         return Err(DataError::Empty("file".to_owned()));
     }
     let header = parse_header(&record)?;
-    let positions = column_positions(schema, &header)?;
-    let target = schema.target_index();
-
-    let mut cleaned = Cleaned {
-        rows: Vec::new(),
-        quarantined: Vec::new(),
-        duplicates: 0,
-        bronze_rows: 0,
+    let rules = Rules {
+        schema,
+        positions: column_positions(schema, &header)?,
+        width: header.len(),
+        delimiter,
     };
+    let mut counts = RowAccounting {
+        bronze_rows: 0,
+        silver_rows: 0,
+        quarantined: 0,
+        duplicates: 0,
+    };
+    // 128-bit fingerprints of the distinct rows: with at most 10^9 rows, the chance that two
+    // different rows share one is below 10^-20, so this is exact deduplication in 16 bytes a row.
     let mut seen = HashSet::new();
-    while reader.read_byte_record(&mut record)? {
-        cleaned.bronze_rows += 1;
-        let line = record.position().map_or(0, |p| p.line());
-        match validate(schema, &positions, header.len(), target, &record) {
-            Ok(row) => {
-                if seen.insert(row_key(&row)) {
-                    cleaned.rows.push(row);
-                } else {
-                    cleaned.duplicates += 1;
+    let (mut current, mut next) = (Vec::new(), Vec::new());
+    let mut filled = super::read_chunk(&mut reader, &mut current)?;
+    while filled > 0 {
+        // Read the next chunk while this one is validated on the other cores.
+        let (read, blocks) = rayon::join(
+            || super::read_chunk(&mut reader, &mut next),
+            || {
+                current[..filled]
+                    .par_chunks(BLOCK_ROWS)
+                    .map(|records| rules.check(records))
+                    .collect::<Vec<_>>()
+            },
+        );
+        counts.bronze_rows += filled as u64;
+        let mut chunk = Chunk::default();
+        for block in blocks {
+            let mut valid = block
+                .values
+                .chunks_exact(schema.columns.len())
+                .zip(block.keys);
+            for outcome in block.outcomes {
+                match outcome {
+                    Some(row) => chunk.quarantined.push(row),
+                    None => {
+                        let (row, key) = valid.next().expect("one key and row per valid record");
+                        if seen.insert(key) {
+                            chunk.values.extend_from_slice(row);
+                        } else {
+                            counts.duplicates += 1;
+                        }
+                    }
                 }
             }
-            Err(reason) => cleaned.quarantined.push(QuarantinedRow {
-                line,
-                reason,
-                record: join_lossy(&record, delimiter),
-            }),
         }
+        counts.silver_rows += (chunk.values.len() / schema.columns.len()) as u64;
+        counts.quarantined += chunk.quarantined.len() as u64;
+        sink(chunk)?;
+        filled = read?;
+        std::mem::swap(&mut current, &mut next);
     }
-    Ok(cleaned)
+    Ok(counts)
 }
 
 fn parse_header(record: &csv::ByteRecord) -> Result<Vec<String>, DataError> {
@@ -120,60 +166,113 @@ fn column_positions(schema: &Schema, header: &[String]) -> Result<Vec<usize>, Da
     }
 }
 
-fn validate(
-    schema: &Schema,
-    positions: &[usize],
+/// The outcome of validating consecutive records.
+struct Block {
+    /// The valid records' values, row after row.
+    values: Vec<Value>,
+    /// The valid records' fingerprints.
+    keys: Vec<u128>,
+    /// Per record, in order: `None` when valid, else why it is quarantined.
+    outcomes: Vec<Option<QuarantinedRow>>,
+}
+
+/// The schema applied to CSV records whose header is known.
+struct Rules<'a> {
+    schema: &'a Schema,
+    positions: Vec<usize>,
     width: usize,
-    target: usize,
-    record: &csv::ByteRecord,
-) -> Result<Vec<Value>, String> {
-    if record.len() != width {
-        return Err(format!("expected {width} fields, found {}", record.len()));
-    }
-    let mut row = Vec::with_capacity(positions.len());
-    let mut problems = Vec::new();
-    for (column, &position) in schema.columns.iter().zip(positions) {
-        let Ok(text) = std::str::from_utf8(&record[position]) else {
-            problems.push(format!("field `{}` is not valid UTF-8", column.name));
-            row.push(Value::Missing);
-            continue;
+    delimiter: u8,
+}
+
+impl Rules<'_> {
+    fn check(&self, records: &[csv::ByteRecord]) -> Block {
+        let mut block = Block {
+            values: Vec::with_capacity(records.len() * self.positions.len()),
+            keys: Vec::with_capacity(records.len()),
+            outcomes: Vec::with_capacity(records.len()),
         };
-        match schema.parse_text(column, text) {
-            Ok(value) => row.push(value),
-            Err(err) => {
-                problems.push(err.to_string());
-                row.push(Value::Missing);
+        let mut key_bytes = Vec::with_capacity(self.positions.len() * 8);
+        for record in records {
+            let start = block.values.len();
+            match self.validate(record, &mut block.values) {
+                Ok(()) => {
+                    block
+                        .keys
+                        .push(fingerprint(&block.values[start..], &mut key_bytes));
+                    block.outcomes.push(None);
+                }
+                Err(reason) => {
+                    block.values.truncate(start);
+                    block.outcomes.push(Some(QuarantinedRow {
+                        line: record.position().map_or(0, |p| p.line()),
+                        reason,
+                        record: join_lossy(record, self.delimiter),
+                    }));
+                }
             }
         }
+        block
     }
-    if problems.is_empty() && row[target] == Value::Missing {
-        problems.push(format!("missing target `{}`", schema.target));
-    }
-    if problems.is_empty()
-        && schema
-            .feature_columns()
-            .all(|(i, _)| row[i] == Value::Missing)
-    {
-        problems.push("every feature is missing".to_owned());
-    }
-    if problems.is_empty() {
-        Ok(row)
-    } else {
-        Err(problems.join("; "))
+
+    /// Appends the record's values to `row`, or says everything wrong with it.
+    fn validate(&self, record: &csv::ByteRecord, row: &mut Vec<Value>) -> Result<(), String> {
+        if record.len() != self.width {
+            return Err(format!(
+                "expected {} fields, found {}",
+                self.width,
+                record.len()
+            ));
+        }
+        let schema = self.schema;
+        let start = row.len();
+        let mut problems = Vec::new();
+        for (column, &position) in schema.columns.iter().zip(&self.positions) {
+            let Ok(text) = std::str::from_utf8(&record[position]) else {
+                problems.push(format!("field `{}` is not valid UTF-8", column.name));
+                row.push(Value::Missing);
+                continue;
+            };
+            match schema.parse_text(column, text) {
+                Ok(value) => row.push(value),
+                Err(err) => {
+                    problems.push(err.to_string());
+                    row.push(Value::Missing);
+                }
+            }
+        }
+        let row = &row[start..];
+        if problems.is_empty() && row[schema.target_index()] == Value::Missing {
+            problems.push(format!("missing target `{}`", schema.target));
+        }
+        if problems.is_empty()
+            && schema
+                .feature_columns()
+                .all(|(i, _)| row[i] == Value::Missing)
+        {
+            problems.push("every feature is missing".to_owned());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
     }
 }
 
-/// A row's identity for deduplication: every value as 64 bits (a number's bit pattern, a
-/// category's index, NaN's pattern for a missing value, which no validated number has). Rows share
-/// a key exactly when their canonical text does, and it is far cheaper to hash than formatted text.
-fn row_key(row: &[Value]) -> Vec<u64> {
-    row.iter()
-        .map(|value| match *value {
+/// A row's identity for deduplication: a 128-bit hash of every value as 64 bits (a number's bit
+/// pattern, a category's index, NaN's pattern for a missing value, which no validated number has),
+/// so rows share a key exactly when their canonical values are equal.
+fn fingerprint(row: &[Value], bytes: &mut Vec<u8>) -> u128 {
+    bytes.clear();
+    for value in row {
+        let bits = match *value {
             Value::Missing => u64::MAX,
             Value::Number(number) => number.to_bits(),
             Value::Category(index) => index as u64,
-        })
-        .collect()
+        };
+        bytes.extend_from_slice(&bits.to_le_bytes());
+    }
+    twox_hash::XxHash3_128::oneshot(bytes)
 }
 
 fn join_lossy(record: &csv::ByteRecord, delimiter: u8) -> String {
@@ -184,50 +283,9 @@ fn join_lossy(record: &csv::ByteRecord, delimiter: u8) -> String {
     parts.join(&char::from(delimiter).to_string())
 }
 
-/// Renders validated rows as CSV with the schema's columns and canonical values.
-pub fn to_csv(schema: &Schema, rows: &[Vec<Value>]) -> Result<Vec<u8>, DataError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(schema.columns.iter().map(|c| c.name.as_str()))?;
-    for row in rows {
-        writer.write_record(
-            schema
-                .columns
-                .iter()
-                .zip(row)
-                .map(|(c, v)| schema.format_value(c, *v)),
-        )?;
-    }
-    writer
-        .into_inner()
-        .map_err(|err| DataError::Csv(err.into_error().into()))
-}
-
-/// Parses a silver-format CSV (as written by [`to_csv`]) back into validated rows.
-pub fn from_csv(schema: &Schema, bytes: &[u8]) -> Result<Vec<Vec<Value>>, DataError> {
-    let cleaned = clean(bytes, schema, b',')?;
-    if let Some(bad) = cleaned.quarantined.first() {
-        return Err(DataError::CorruptLayer {
-            layer: "silver",
-            path: DATA_FILE.into(),
-            message: format!("line {}: {}", bad.line, bad.reason),
-        });
-    }
-
-    Ok(cleaned.rows)
-}
-
-fn quarantine_csv(rows: &[QuarantinedRow]) -> Result<Vec<u8>, DataError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["line", "reason", "record"])?;
-    for row in rows {
-        writer.write_record([row.line.to_string().as_str(), &row.reason, &row.record])?;
-    }
-    writer
-        .into_inner()
-        .map_err(|err| DataError::Csv(err.into_error().into()))
-}
-
 /// Builds the silver layer in `silver_dir` from the bronze layer in `bronze_dir`.
+///
+/// Bronze is hashed while it is read; nothing is written unless it matches its manifest.
 pub fn build(
     bronze_dir: &Path,
     silver_dir: &Path,
@@ -235,15 +293,43 @@ pub fn build(
     delimiter: u8,
 ) -> Result<SilverManifest, DataError> {
     let bronze: BronzeManifest = manifest::read("bronze", bronze_dir)?;
-    let bytes = manifest::read_verified("bronze", bronze_dir, &bronze.data)?;
-    let cleaned = clean(&bytes, schema, delimiter)?;
+    let bronze_path = bronze_dir.join(&bronze.data.file);
+    let file = std::fs::File::open(&bronze_path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => DataError::MissingLayer {
+            layer: "bronze",
+            path: bronze_path.clone(),
+        },
+        _ => io_error(&bronze_path)(source),
+    })?;
+    let mut input = HashingReader::new(file);
 
-    let rows = RowAccounting {
-        bronze_rows: cleaned.bronze_rows,
-        silver_rows: cleaned.rows.len() as u64,
-        quarantined: cleaned.quarantined.len() as u64,
-        duplicates: cleaned.duplicates,
-    };
+    let arrow = columnar::silver_schema(schema);
+    let mut data = ParquetFile::create(silver_dir, arrow.clone())?;
+    let mut quarantine = csv::Writer::from_writer(
+        AtomicWriter::create_in(silver_dir).map_err(io_error(silver_dir))?,
+    );
+    quarantine.write_record(["line", "reason", "record"])?;
+    let mut logged = 0;
+    let rows = clean(&mut input, schema, delimiter, |chunk| {
+        for row in &chunk.quarantined {
+            if logged < SHOWN {
+                tracing::warn!(line = row.line, reason = %row.reason, "row quarantined");
+            }
+            logged += 1;
+            quarantine.write_record([row.line.to_string().as_str(), &row.reason, &row.record])?;
+        }
+        if !chunk.values.is_empty() {
+            data.write(&columnar::rows_to_batch(schema, &arrow, &chunk.values))?;
+        }
+        Ok(())
+    })?;
+    manifest::check_hash("bronze", bronze_path, &bronze.data, input.finish())?;
+    if logged > SHOWN {
+        tracing::warn!(
+            "{} more rows quarantined, see {QUARANTINE_FILE}",
+            logged - SHOWN
+        );
+    }
     // Bronze counted rows independently; a disagreement would mean rows were lost.
     if rows.bronze_rows != bronze.data.rows
         || rows.bronze_rows != rows.silver_rows + rows.quarantined + rows.duplicates
@@ -257,31 +343,28 @@ pub fn build(
             ),
         });
     }
-    // A few examples help at the terminal; the full list is in quarantine.csv.
-    const SHOWN: usize = 10;
-    for row in cleaned.quarantined.iter().take(SHOWN) {
-        tracing::warn!(line = row.line, reason = %row.reason, "row quarantined");
-    }
-    if cleaned.quarantined.len() > SHOWN {
-        let more = cleaned.quarantined.len() - SHOWN;
-        tracing::warn!("{more} more rows quarantined, see {QUARANTINE_FILE}");
-    }
 
-    let data = to_csv(schema, &cleaned.rows)?;
-    let quarantine = quarantine_csv(&cleaned.quarantined)?;
+    let data = data.commit(silver_dir, DATA_FILE)?;
+    let quarantine_path = silver_dir.join(QUARANTINE_FILE);
+    let quarantine = quarantine
+        .into_inner()
+        .map_err(|err| io_error(&quarantine_path)(err.into_error()))?
+        .commit(&quarantine_path)
+        .map_err(io_error(&quarantine_path))?;
     let manifest = SilverManifest {
         layer: "silver".to_owned(),
         created_at: time::now_rfc3339(),
         parent_sha256: bronze.data.sha256,
         schema: SchemaSummary::of(schema),
-        data: manifest::entry(DATA_FILE, &data, rows.silver_rows),
-        quarantine: manifest::entry(QUARANTINE_FILE, &quarantine, rows.quarantined),
+        data,
+        quarantine: manifest::written_entry(
+            QUARANTINE_FILE,
+            quarantine,
+            rows.quarantined,
+            Vec::new(),
+        ),
         rows,
     };
-    for (file, bytes) in [(DATA_FILE, &data), (QUARANTINE_FILE, &quarantine)] {
-        let path = silver_dir.join(file);
-        fs::write_atomic(&path, bytes).map_err(io_error(&path))?;
-    }
     let path = silver_dir.join(MANIFEST_FILE);
     fs::write_json_atomic(&path, &manifest).map_err(io_error(&path))?;
     Ok(manifest)
@@ -290,24 +373,100 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::columnar::CHUNK_ROWS;
 
     const HEADER: &str =
         "species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year\n";
 
+    /// Everything `clean` hands out, gathered in memory.
+    #[derive(Debug)]
+    struct Cleaned {
+        rows: Vec<Vec<Value>>,
+        quarantined: Vec<QuarantinedRow>,
+        duplicates: u64,
+        bronze_rows: u64,
+    }
+
+    fn clean_bytes(bytes: &[u8], schema: &Schema, delimiter: u8) -> Result<Cleaned, DataError> {
+        let (mut rows, mut quarantined) = (Vec::new(), Vec::new());
+        let counts = clean(bytes, schema, delimiter, |chunk| {
+            rows.extend(
+                chunk
+                    .values
+                    .chunks(schema.columns.len())
+                    .map(<[Value]>::to_vec),
+            );
+            quarantined.extend(chunk.quarantined);
+            Ok(())
+        })?;
+        assert_eq!(counts.silver_rows, rows.len() as u64);
+        assert_eq!(counts.quarantined, quarantined.len() as u64);
+        Ok(Cleaned {
+            rows,
+            quarantined,
+            duplicates: counts.duplicates,
+            bronze_rows: counts.bronze_rows,
+        })
+    }
+
     fn clean_text(body: &[u8]) -> Cleaned {
         let mut bytes = HEADER.as_bytes().to_vec();
         bytes.extend_from_slice(body);
-        clean(&bytes, &Schema::bundled(), b',').unwrap()
+        clean_bytes(&bytes, &Schema::bundled(), b',').unwrap()
     }
 
     #[test]
     fn valid_rows_are_normalised() {
         let c = clean_text(b" adelie ,TORGERSEN,39.10,18.7,181,3750,NA,2007\n");
-        assert_eq!(c.rows.len(), 1);
-        let csv = String::from_utf8(to_csv(&Schema::bundled(), &c.rows).unwrap()).unwrap();
-        assert!(
-            csv.ends_with("Adelie,Torgersen,39.1,18.7,181,3750,,2007\n"),
-            "{csv}"
+        use Value::{Category, Missing, Number};
+        assert_eq!(
+            c.rows,
+            [[
+                Category(0),
+                Category(2),
+                Number(39.1),
+                Number(18.7),
+                Number(181.0),
+                Number(3750.0),
+                Missing,
+                Number(2007.0)
+            ]]
+        );
+    }
+
+    #[test]
+    fn quarantine_order_and_lines_hold_across_chunks_and_threads() {
+        // More rows than a chunk, with bad rows and duplicates spread over every block.
+        let mut body = Vec::new();
+        for i in 0..(CHUNK_ROWS + 5000) {
+            let line = match i % 997 {
+                0 => "Adelie,Dream,abc,18,190,3500,male,2008\n".to_owned(),
+                1 => "Adelie,Torgersen,39.1,18.7,181,3750,male,2007\n".to_owned(),
+                _ => format!(
+                    "Gentoo,Biscoe,{}.{},15,218,4950,female,2009\n",
+                    40 + i % 30,
+                    i % 7919
+                ),
+            };
+            body.extend_from_slice(line.as_bytes());
+        }
+        let single = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| clean_text(&body));
+        let parallel = clean_text(&body);
+        assert_eq!(single.quarantined, parallel.quarantined);
+        assert_eq!(single.rows, parallel.rows);
+        let lines: Vec<u64> = parallel.quarantined.iter().map(|q| q.line).collect();
+        let expected: Vec<u64> = (0..(CHUNK_ROWS + 5000) as u64)
+            .filter(|i| i % 997 == 0)
+            .map(|i| i + 2)
+            .collect();
+        assert_eq!(lines, expected);
+        assert_eq!(
+            parallel.bronze_rows,
+            parallel.rows.len() as u64 + parallel.quarantined.len() as u64 + parallel.duplicates
         );
     }
 
@@ -363,12 +522,12 @@ mod tests {
     fn unusable_files_fail_with_a_clear_message() {
         let schema = Schema::bundled();
         assert!(matches!(
-            clean(b"", &schema, b','),
+            clean_bytes(b"", &schema, b','),
             Err(DataError::Empty(_))
         ));
         let semicolons =
             HEADER.replace(',', ";") + "Adelie;Torgersen;39.1;18.7;181;3750;male;2007\n";
-        let err = clean(semicolons.as_bytes(), &schema, b',')
+        let err = clean_bytes(semicolons.as_bytes(), &schema, b',')
             .unwrap_err()
             .to_string();
         assert!(
@@ -376,26 +535,26 @@ mod tests {
             "{err}"
         );
         assert_eq!(
-            clean(semicolons.as_bytes(), &schema, b';')
+            clean_bytes(semicolons.as_bytes(), &schema, b';')
                 .unwrap()
                 .rows
                 .len(),
             1
         );
         let no_sex = HEADER.replace(",sex", "") + "Adelie,Torgersen,39.1,18.7,181,3750,2007\n";
-        let err = clean(no_sex.as_bytes(), &schema, b',')
+        let err = clean_bytes(no_sex.as_bytes(), &schema, b',')
             .unwrap_err()
             .to_string();
         assert!(err.contains("`sex`") && !err.contains("`island`"), "{err}");
         assert!(matches!(
-            clean(b"spec\xffies\n", &schema, b','),
+            clean_bytes(b"spec\xffies\n", &schema, b','),
             Err(DataError::HeaderNotUtf8)
         ));
     }
 
     #[test]
     fn bundled_sample_accounts_for_every_row() {
-        let c = clean(super::super::SAMPLE_CSV, &Schema::bundled(), b',').unwrap();
+        let c = clean_bytes(super::super::SAMPLE_CSV, &Schema::bundled(), b',').unwrap();
         assert_eq!(c.bronze_rows, 344);
         assert_eq!(
             c.bronze_rows,

@@ -3,7 +3,7 @@
 //! The [`Preprocessor`](crate::features::Preprocessor) is fitted on the training split only (so no statistic leaks from the test
 //! split), saved with the model, and applied unchanged at serving time.
 
-use crate::data::schema::{ColumnKind, RecordError, Schema, Value};
+use crate::data::schema::{Column, ColumnKind, RecordError, Schema, Value};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
@@ -49,80 +49,13 @@ pub struct Preprocessor {
 
 impl Preprocessor {
     /// Learns medians, modes, means and standard deviations from the training rows.
-    pub fn fit(schema: &Schema, rows: &[Vec<Value>]) -> Result<Self, FeatureError> {
-        if rows.is_empty() {
-            return Err(FeatureError::NoRows);
-        }
-        let mut steps = Vec::new();
-        for (index, column) in schema.feature_columns() {
-            let no_values = || FeatureError::NoValues {
-                column: column.name.clone(),
-            };
-            match &column.kind {
-                ColumnKind::Numeric { .. } => {
-                    let mut observed: Vec<f64> = rows
-                        .iter()
-                        .filter_map(|row| match row[index] {
-                            Value::Number(x) => Some(x),
-                            _ => None,
-                        })
-                        .collect();
-                    if observed.is_empty() {
-                        return Err(no_values());
-                    }
-                    observed.sort_by(f64::total_cmp);
-                    let median = median_of_sorted(&observed);
-                    // Scale the imputed column, exactly as transform() will see it.
-                    let n = rows.len() as f64;
-                    let imputed = |row: &Vec<Value>| match row[index] {
-                        Value::Number(x) => x,
-                        _ => median,
-                    };
-                    let mean = rows.iter().map(imputed).sum::<f64>() / n;
-                    let variance = rows
-                        .iter()
-                        .map(|r| (imputed(r) - mean).powi(2))
-                        .sum::<f64>()
-                        / n;
-                    let std_dev = if variance > 0.0 { variance.sqrt() } else { 1.0 };
-                    steps.push(Step::Numeric {
-                        column: column.name.clone(),
-                        index,
-                        median,
-                        mean,
-                        std_dev,
-                    });
-                }
-                ColumnKind::Categorical { categories } => {
-                    let mut counts = vec![0usize; categories.len()];
-                    for row in rows {
-                        if let Value::Category(c) = row[index] {
-                            counts[c] += 1;
-                        }
-                    }
-                    // Ties go to the first declared category, so fitting is deterministic.
-                    let (mode, &count) = counts
-                        .iter()
-                        .enumerate()
-                        .rev()
-                        .max_by_key(|(_, count)| **count)
-                        .expect("validated: categories are not empty");
-                    if count == 0 {
-                        return Err(no_values());
-                    }
-                    steps.push(Step::Categorical {
-                        column: column.name.clone(),
-                        index,
-                        categories: categories.clone(),
-                        mode,
-                    });
-                }
-            }
-        }
-        Ok(Self {
-            schema: schema.clone(),
-            steps,
-        })
+    pub fn fit<'a>(
+        schema: &Schema,
+        rows: impl IntoIterator<Item = &'a [Value]>,
+    ) -> Result<Self, FeatureError> {
+        let mut fitter = Fitter::new(schema);
+        rows.into_iter().for_each(|row| fitter.add(row));
+        fitter.finish()
     }
 
     /// The schema the preprocessor was fitted with.
@@ -173,38 +106,167 @@ impl Preprocessor {
         }
     }
 
-    /// The model input matrix of many rows.
-    pub fn transform(&self, rows: &[Vec<Value>]) -> Array2<f64> {
+    /// The model input matrix of validated rows (`rows` holds one row after another).
+    pub fn transform(&self, rows: &[Value]) -> Array2<f64> {
         let width = self.feature_names().len();
-        let mut values = Vec::with_capacity(rows.len() * width);
-        for row in rows {
+        let n = rows.len() / self.schema.columns.len();
+        let mut values = Vec::with_capacity(n * width);
+        for row in rows.chunks_exact(self.schema.columns.len()) {
             self.transform_into(row, &mut values);
         }
-        Array2::from_shape_vec((rows.len(), width), values).expect("each row has `width` inputs")
+        Array2::from_shape_vec((n, width), values).expect("each row has `width` inputs")
     }
 
     /// Validates a raw record against the schema. Every feature field must be present (it may be
     /// `null` or a missing-value token, which is imputed); other fields are ignored.
     pub fn parse_record(&self, record: &RawRecord) -> Result<Vec<Value>, RecordError> {
+        self.parse_fields(|column| {
+            record
+                .get(&column.name)
+                .map(|value| self.schema.parse_json(column, value))
+        })
+    }
+
+    /// Validates one record whose feature fields `field` parses (`None`: the field is absent),
+    /// returning a value for every schema column (non-features stay missing).
+    pub fn parse_fields(
+        &self,
+        mut field: impl FnMut(&Column) -> Option<Result<Value, RecordError>>,
+    ) -> Result<Vec<Value>, RecordError> {
         let mut row = vec![Value::Missing; self.schema.columns.len()];
         for (index, column) in self.schema.feature_columns() {
-            let value = record
-                .get(&column.name)
-                .ok_or_else(|| RecordError::MissingField {
-                    field: column.name.clone(),
-                })?;
-            row[index] = self.schema.parse_json(column, value)?;
+            row[index] = field(column).ok_or_else(|| RecordError::MissingField {
+                field: column.name.clone(),
+            })??;
         }
         Ok(row)
     }
 }
 
-fn median_of_sorted(sorted: &[f64]) -> f64 {
-    let mid = sorted.len() / 2;
-    if sorted.len().is_multiple_of(2) {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
+/// Training statistics gathered one row at a time, so gold can fit a [`Preprocessor`] while it
+/// streams the training split. Numeric columns keep their observed values (the median needs them);
+/// categorical ones keep counts.
+pub struct Fitter {
+    schema: Schema,
+    rows: u64,
+    columns: Vec<(usize, Tally)>,
+}
+
+enum Tally {
+    Numeric(Vec<f64>),
+    Categorical(Vec<u64>),
+}
+
+impl Fitter {
+    pub fn new(schema: &Schema) -> Self {
+        let columns = schema
+            .feature_columns()
+            .map(|(index, column)| {
+                let tally = match &column.kind {
+                    ColumnKind::Numeric { .. } => Tally::Numeric(Vec::new()),
+                    ColumnKind::Categorical { categories } => {
+                        Tally::Categorical(vec![0; categories.len()])
+                    }
+                };
+                (index, tally)
+            })
+            .collect();
+        Self {
+            schema: schema.clone(),
+            rows: 0,
+            columns,
+        }
+    }
+
+    /// Counts one training row (all schema columns).
+    pub fn add(&mut self, row: &[Value]) {
+        self.rows += 1;
+        for (index, tally) in &mut self.columns {
+            match (tally, row[*index]) {
+                (Tally::Numeric(observed), Value::Number(x)) => observed.push(x),
+                (Tally::Categorical(counts), Value::Category(c)) => counts[c] += 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// The fitted preprocessor.
+    pub fn finish(self) -> Result<Preprocessor, FeatureError> {
+        if self.rows == 0 {
+            return Err(FeatureError::NoRows);
+        }
+        let n = self.rows as f64;
+        let mut steps = Vec::with_capacity(self.columns.len());
+        for (index, tally) in self.columns {
+            let column = self.schema.columns[index].name.clone();
+            let no_values = || FeatureError::NoValues {
+                column: column.clone(),
+            };
+            match tally {
+                Tally::Numeric(mut observed) => {
+                    if observed.is_empty() {
+                        return Err(no_values());
+                    }
+                    // Scale the imputed column, exactly as transform() will see it: the missing
+                    // rows all take the median.
+                    let imputed = n - observed.len() as f64;
+                    let sum: f64 = observed.iter().sum();
+                    let median = median(&mut observed);
+                    let mean = (sum + imputed * median) / n;
+                    let squares: f64 = observed.iter().map(|x| (x - mean).powi(2)).sum();
+                    let variance = (squares + imputed * (median - mean).powi(2)) / n;
+                    let std_dev = if variance > 0.0 { variance.sqrt() } else { 1.0 };
+                    steps.push(Step::Numeric {
+                        column,
+                        index,
+                        median,
+                        mean,
+                        std_dev,
+                    });
+                }
+                Tally::Categorical(counts) => {
+                    // Ties go to the first declared category, so fitting is deterministic.
+                    let (mode, &count) = counts
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .max_by_key(|(_, count)| **count)
+                        .expect("validated: categories are not empty");
+                    if count == 0 {
+                        return Err(no_values());
+                    }
+                    let ColumnKind::Categorical { categories } = &self.schema.columns[index].kind
+                    else {
+                        unreachable!("a categorical tally belongs to a categorical column")
+                    };
+                    steps.push(Step::Categorical {
+                        column,
+                        index,
+                        categories: categories.clone(),
+                        mode,
+                    });
+                }
+            }
+        }
+        Ok(Preprocessor {
+            schema: self.schema,
+            steps,
+        })
+    }
+}
+
+/// The median of a non-empty slice (reordered in the process), in linear time.
+fn median(values: &mut [f64]) -> f64 {
+    let even = values.len().is_multiple_of(2);
+    let mid = values.len() / 2;
+    let (below, upper, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
+    let upper = *upper;
+    if even {
+        // The lower middle value is the largest of the `mid` values below the pivot.
+        let lower = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
     } else {
-        sorted[mid]
+        upper
     }
 }
 
@@ -230,14 +292,14 @@ mod tests {
     #[test]
     fn imputes_encodes_and_scales_with_training_statistics() {
         let schema = Schema::bundled();
-        let train = vec![
+        let train = [
             row(Value::Category(1), Value::Number(30.0)),
             row(Value::Category(1), Value::Number(40.0)),
             row(Value::Category(2), Value::Number(50.0)),
             row(Value::Missing, Value::Missing),
         ];
-        let pre = Preprocessor::fit(&schema, &train).unwrap();
-        let x = pre.transform(&train);
+        let pre = Preprocessor::fit(&schema, train.iter().map(Vec::as_slice)).unwrap();
+        let x = pre.transform(&train.concat());
         assert_eq!(x.ncols(), pre.feature_names().len());
         // island is one-hot over Biscoe, Dream, Torgersen; the missing island takes the mode (Dream).
         assert_eq!(
@@ -254,10 +316,33 @@ mod tests {
     }
 
     #[test]
+    fn median_matches_sorting() {
+        for values in [
+            vec![3.0],
+            vec![4.0, 1.0],
+            vec![5.0, 1.0, 3.0, 2.0],
+            vec![2.0, 2.0, 9.0],
+        ] {
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let mid = sorted.len() / 2;
+            let expected = if sorted.len() % 2 == 0 {
+                (sorted[mid - 1] + sorted[mid]) / 2.0
+            } else {
+                sorted[mid]
+            };
+            assert_eq!(median(&mut values.clone()), expected, "{values:?}");
+        }
+    }
+
+    #[test]
     fn parse_record_names_the_offending_field() {
         let schema = Schema::bundled();
-        let pre =
-            Preprocessor::fit(&schema, &[row(Value::Category(0), Value::Number(40.0))]).unwrap();
+        let pre = Preprocessor::fit(
+            &schema,
+            [row(Value::Category(0), Value::Number(40.0)).as_slice()],
+        )
+        .unwrap();
         let mut record: RawRecord = json!({
             "island": "Dream", "bill_length_mm": 40.1, "bill_depth_mm": 18.0,
             "flipper_length_mm": 190, "body_mass_g": null, "sex": "NA"
@@ -282,11 +367,14 @@ mod tests {
     fn fitting_needs_rows_and_values() {
         let schema = Schema::bundled();
         assert!(matches!(
-            Preprocessor::fit(&schema, &[]),
+            Preprocessor::fit(&schema, []),
             Err(FeatureError::NoRows)
         ));
-        let err =
-            Preprocessor::fit(&schema, &[row(Value::Category(0), Value::Missing)]).unwrap_err();
+        let err = Preprocessor::fit(
+            &schema,
+            [row(Value::Category(0), Value::Missing).as_slice()],
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("bill_length_mm"));
     }
 }

@@ -15,7 +15,7 @@ use {{crate_name}}::training::{self, Algorithm, Hyperparameters};
 use {{crate_name}}::utils::config::Settings;
 use {{crate_name}}::utils::memory::peak_rss_bytes;
 use {{crate_name}}::utils::{logging, paths};
-use {{crate_name}}::{Model, RawRecord};
+use {{crate_name}}::{Model, batch};
 
 /// Benchmark ingest, silver, gold, training and batch prediction; print a table of timings.
 ///
@@ -95,7 +95,7 @@ fn report(dataset: &str, step: &str, rows: u64, start: Instant) {
 
 fn bench_dataset(name: &str, bytes: Vec<u8>, schema: &Schema, cli: &Cli, dir: &Path) -> Result<()> {
     let start = Instant::now();
-    let b = bronze::write(&paths::bronze(dir), name, &bytes, b',')?;
+    let b = bronze::write(&paths::bronze(dir), name, bytes.as_slice(), b',')?;
     drop(bytes);
     report(name, "bronze", b.data.rows, start);
 
@@ -130,35 +130,21 @@ fn bench_dataset(name: &str, bytes: Vec<u8>, schema: &Schema, cli: &Cli, dir: &P
         let model = Model::load(&model_dir)?;
 
         let start = Instant::now();
-        let test_raw = std::fs::read(paths::gold(dir).join(gold::TEST_RAW_FILE))?;
-        let predicted = predict_all(&model, &test_raw)?;
+        let summary = batch::predict_file(
+            &model,
+            &paths::gold(dir).join(gold::TEST_RAW_FILE),
+            b',',
+            &dir.join(format!("predictions-{algorithm}.csv")),
+        )?;
         report(
             name,
-            &format!("predict {algorithm} (per record)"),
-            predicted,
+            &format!("predict {algorithm}"),
+            summary.predicted,
             start,
         );
         tracing::info!(accuracy = model.metadata.metrics.accuracy, %algorithm, "held-out accuracy");
     }
     Ok(())
-}
-
-/// Scores rows one by one through `Model::predict`, the path the API takes.
-fn predict_all(model: &Model, csv_bytes: &[u8]) -> Result<u64> {
-    let mut reader = csv::Reader::from_reader(csv_bytes);
-    let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
-    let mut predicted = 0;
-    for record in reader.records() {
-        let record = record?;
-        let raw: RawRecord = header
-            .iter()
-            .zip(record.iter())
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_owned())))
-            .collect();
-        model.predict(&raw)?;
-        predicted += 1;
-    }
-    Ok(predicted)
 }
 
 /// A species as seen in the real data.

@@ -62,17 +62,18 @@ fn run(cli: Cli) -> Result<()> {
 
     let model = Model::load(&model_dir)
         .context("cannot load the model (train it first with train_model)")?;
-    let data = gold::load(&paths::gold(&settings.datasets_dir))?;
+    let gold = gold::GoldLayer::open(&paths::gold(&settings.datasets_dir))?;
     // Scoring on a different split than the one held out at training time could leak training rows.
-    if data.manifest.test.sha256 != model.metadata.test_data_sha256 {
+    if gold.manifest.test.sha256 != model.metadata.test_data_sha256 {
         bail!(
             "the gold test split changed since {} was trained; retrain it (train_model) before evaluating",
             model_dir.display()
         );
     }
 
-    let predicted = model.classifier.predict(data.test_x.view());
-    let metrics = evaluation::evaluate(&model.metadata.classes, &data.test_y, &predicted);
+    let (test_x, test_y) = gold.test()?;
+    let predicted = model.classifier.predict(test_x.view());
+    let metrics = evaluation::evaluate(&model.metadata.classes, &test_y, &predicted);
     let gate = evaluation::quality_gate(&metrics, &thresholds);
 
     let path = settings.reports_dir.join("metrics.json");

@@ -6,12 +6,12 @@
 use crate::artifact::{Model, ModelMetadata};
 use crate::data::gold::GoldData;
 use crate::evaluation::evaluate;
+use logistic::LogisticRegression;
 use tree::{DecisionTree, TreeParams};
+pub mod logistic;
 pub mod tree;
 
-use linfa::prelude::*;
-use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -20,7 +20,8 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Algorithm {
-    /// Multinomial logistic regression (L2-regularised, L-BFGS): calibrated probabilities, linear.
+    /// Multinomial logistic regression ([`logistic`], L2-regularised, L-BFGS): calibrated
+    /// probabilities, linear.
     LogisticRegression,
     /// CART decision tree ([`tree`]): non-linear; probabilities are the class shares in the leaf.
     DecisionTree,
@@ -55,7 +56,7 @@ pub struct Hyperparameters {
     pub algorithm: Algorithm,
     /// Logistic regression: maximum L-BFGS iterations.
     pub max_iterations: u64,
-    /// Logistic regression: L2 penalty strength.
+    /// Logistic regression: L2 penalty strength (scikit-learn's `1 / C`).
     pub l2_penalty: f64,
     /// Decision tree: maximum depth.
     pub max_depth: usize,
@@ -80,8 +81,6 @@ impl Default for Hyperparameters {
 pub enum TrainError {
     #[error("the training data is empty or its shape is inconsistent: {0}")]
     BadData(String),
-    #[error("logistic regression failed: {0}")]
-    Logistic(#[from] linfa_logistic::error::Error),
 }
 
 /// A fitted model. Serialised as JSON inside the model artifact.
@@ -90,7 +89,7 @@ pub enum TrainError {
 pub enum Classifier {
     LogisticRegression {
         n_classes: usize,
-        model: MultiFittedLogisticRegression<f64, usize>,
+        model: LogisticRegression,
     },
     DecisionTree {
         tree: DecisionTree,
@@ -120,18 +119,10 @@ impl Classifier {
                 "label {bad} >= {n_classes} classes"
             )));
         }
-        let dataset = Dataset::new(x.to_owned(), Array1::from(y.to_vec()))
-            .with_feature_names(feature_names.to_vec());
         match params.algorithm {
             Algorithm::LogisticRegression => {
-                // linfa sums the loss over rows rather than averaging it, so the stopping
-                // tolerance scales with the rows to mean the same per-row criterion at any size
-                // (unscaled, 1M rows never converge and always run every iteration).
-                let model = MultiLogisticRegression::default()
-                    .alpha(params.l2_penalty)
-                    .max_iterations(params.max_iterations)
-                    .gradient_tolerance(1e-4 * x.nrows() as f64)
-                    .fit(&dataset)?;
+                let model = LogisticRegression::fit(x, y, params.l2_penalty, params.max_iterations);
+                tracing::info!(iterations = model.iterations, "logistic regression fitted");
                 Ok(Self::LogisticRegression { n_classes, model })
             }
             Algorithm::DecisionTree => {
@@ -157,11 +148,15 @@ impl Classifier {
     pub fn predict_proba(&self, x: ArrayView2<f64>) -> Array2<f64> {
         match self {
             Self::LogisticRegression { n_classes, model } => {
-                let seen = model.predict_probabilities(&x);
-                // The model only knows the classes present in training; the others get 0.
                 let mut probabilities = Array2::zeros((x.nrows(), *n_classes));
-                for (j, &class) in model.classes().iter().enumerate() {
-                    probabilities.column_mut(class).assign(&seen.column(j));
+                for (row, mut out) in x.rows().into_iter().zip(probabilities.rows_mut()) {
+                    let out = out
+                        .as_slice_mut()
+                        .expect("rows of a new array are contiguous");
+                    match row.as_slice() {
+                        Some(row) => model.predict_proba_into(row, out),
+                        None => model.predict_proba_into(&row.to_vec(), out),
+                    }
                 }
                 probabilities
             }
@@ -191,14 +186,7 @@ impl Classifier {
     /// coefficients are comparable).
     pub fn feature_importance(&self) -> Vec<f64> {
         match self {
-            Self::LogisticRegression { model, .. } => model
-                .params()
-                .rows()
-                .into_iter()
-                .map(|coefficients| {
-                    coefficients.iter().map(|c| c.abs()).sum::<f64>() / coefficients.len() as f64
-                })
-                .collect(),
+            Self::LogisticRegression { model, .. } => model.feature_importance(),
             Self::DecisionTree { tree } => tree.feature_importance.clone(),
         }
     }

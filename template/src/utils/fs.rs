@@ -4,24 +4,100 @@
 //! atomic on POSIX file systems, so a crash leaves either the old or the new version, never a mix.
 
 use serde::Serialize;
-use std::io::{self, Write};
+use sha2::{Digest, Sha256};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `bytes` to `path` atomically, creating parent directories as needed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let parent = parent_of(path);
-    std::fs::create_dir_all(parent)?;
-    let tmp = temp_sibling(path);
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut writer = AtomicWriter::create_in(parent_of(path))?;
+    writer.write_all(bytes)?;
+    writer.commit(path).map(drop)
+}
+
+/// What an [`AtomicWriter`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Lower-case hex SHA-256 of the content.
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// A file streamed to a temporary name in its final folder and renamed into place by
+/// [`AtomicWriter::commit`]; dropped without a commit, it leaves nothing behind. It hashes what it
+/// writes, so a layer's manifest entry needs no second pass over the file.
+pub struct AtomicWriter {
+    file: BufWriter<std::fs::File>,
+    tmp: PathBuf,
+    hasher: Sha256,
+    bytes: u64,
+    committed: bool,
+}
+
+impl AtomicWriter {
+    /// Starts a file in `dir` (created as needed); its name is given at commit time.
+    pub fn create_in(dir: &Path) -> io::Result<Self> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        std::fs::create_dir_all(dir)?;
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".incoming.tmp-{}-{n}", std::process::id()));
+        let file = std::fs::File::create(&tmp)?;
+        Ok(Self {
+            file: BufWriter::with_capacity(1 << 20, file),
+            tmp,
+            hasher: Sha256::new(),
+            bytes: 0,
+            committed: false,
+        })
     }
-    result
+
+    /// The SHA-256 of what has been written so far.
+    pub fn sha256(&self) -> String {
+        crate::utils::hashing::to_hex(&self.hasher.clone().finalize())
+    }
+
+    /// Flushes, syncs and renames the file to `path` (in the folder given to `create_in`).
+    pub fn commit(mut self, path: &Path) -> io::Result<Written> {
+        self.file.flush()?;
+        self.file.get_ref().sync_all()?;
+        std::fs::rename(&self.tmp, path)?;
+        self.committed = true;
+        Ok(self.written())
+    }
+
+    /// Deletes the temporary file; returns what it held.
+    pub fn abandon(self) -> Written {
+        self.written()
+    }
+
+    fn written(&self) -> Written {
+        Written {
+            sha256: self.sha256(),
+            bytes: self.bytes,
+        }
+    }
+}
+
+impl Write for AtomicWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for AtomicWriter {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Serialises `value` as pretty JSON (with a final newline) and writes it atomically.
@@ -93,6 +169,24 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
         let entries: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(entries.len(), 1, "temporary files must not be left behind");
+    }
+
+    #[test]
+    fn atomic_writer_hashes_what_it_commits_and_cleans_up_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = AtomicWriter::create_in(dir.path()).unwrap();
+        writer.write_all(b"ab").unwrap();
+        writer.write_all(b"c").unwrap();
+        let written = writer.commit(&dir.path().join("abc.txt")).unwrap();
+        assert_eq!(written.sha256, crate::utils::hashing::sha256_hex(b"abc"));
+        assert_eq!(written.bytes, 3);
+        let abandoned = AtomicWriter::create_in(dir.path()).unwrap();
+        drop(abandoned);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["abc.txt"]);
     }
 
     #[test]
