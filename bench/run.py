@@ -55,7 +55,7 @@ def paths(args):
         "project": os.path.join(work, "project", NAME),
         "target": os.path.abspath(args.cargo_target_dir),
         "venv": os.path.abspath(args.venv),
-        "data": os.path.join(work, "synthetic.csv"),
+        "data": os.path.join(work, f"synthetic-{args.rows}.csv"),
         "results": os.path.join(work, "results"),
         "runs": os.path.join(work, "runs"),
     }
@@ -76,21 +76,23 @@ def load(args, name):
         return json.load(f)
 
 
-def run(cmd, timeout, **kw):
-    """Runs a command to completion (or fails after `timeout` seconds); returns (seconds, stdout)."""
+def run(cmd, timeout, failure=SystemExit, **kw):
+    """Runs a command to completion (or fails after `timeout` seconds); returns (seconds, stdout).
+
+    A non-zero exit raises `failure` (by default, the benchmark stops)."""
     kw.setdefault("stdout", subprocess.PIPE)
     started = time.perf_counter()
     done = subprocess.run(cmd, text=True, timeout=timeout, **kw)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        sys.exit(f"failed ({done.returncode}): {' '.join(cmd)}\n{(done.stdout or '')[-2000:]}")
+        raise failure(f"failed ({done.returncode}): {' '.join(cmd)}\n{(done.stdout or '')[-2000:]}")
     return seconds, done.stdout or ""
 
 
-def timed(cmd, timeout, **kw):
+def timed(cmd, timeout, failure=SystemExit, **kw):
     """Runs under /usr/bin/time; returns (wall seconds, peak RSS in MiB, stdout)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
-        seconds, stdout = run(["/usr/bin/time", "-f", "%M", "-o", out.name] + cmd, timeout, **kw)
+        seconds, stdout = run(["/usr/bin/time", "-f", "%M", "-o", out.name] + cmd, timeout, failure, **kw)
         kib = int(out.read().strip().splitlines()[-1])
     return seconds, kib / 1024.0, stdout
 
@@ -172,7 +174,7 @@ def cmd_data(args):
     python = os.path.join(p["venv"], "bin", "python")
     seconds, _ = run([python, os.path.join(BENCH, "gen_synthetic.py"), "--rows", str(args.rows),
                       "--seed", "42", "--out", p["data"]], 600)
-    save(args, "data", {"rows": args.rows, "bytes": os.path.getsize(p["data"]), "seconds": seconds})
+    save(args, f"data-{args.rows}", {"rows": args.rows, "bytes": os.path.getsize(p["data"]), "seconds": seconds})
     log(f"{p['data']}: {args.rows} rows, {os.path.getsize(p['data'])} bytes")
 
 
@@ -233,8 +235,14 @@ def python_pipeline(args):
     run_dir = os.path.join(p["runs"], "python")
     shutil.rmtree(run_dir, ignore_errors=True)
     python = os.path.join(p["venv"], "bin", "python")
-    seconds, rss, out = timed([python, os.path.join(BENCH, "python", "pipeline.py"), "--input",
-                               p["data"], "--work-dir", run_dir], args.step_timeout * 4)
+    try:
+        seconds, rss, out = timed([python, os.path.join(BENCH, "python", "pipeline.py"), "--input",
+                                   p["data"], "--work-dir", run_dir], args.step_timeout * 4,
+                                  failure=RuntimeError)
+    except (RuntimeError, subprocess.TimeoutExpired) as err:
+        # pandas holds the whole frame several times over; on large files it may not fit in memory.
+        log(f"python pipeline did not finish: {str(err).splitlines()[0]}")
+        return {"failed": str(err).splitlines()[0]}
     report = json.loads(out.strip().splitlines()[-1])
     return {"wall": seconds, "peak_rss_mib": rss, "steps": report["steps"],
             "train_seconds": report["steps"]["train"], "predict_seconds": report["steps"]["predict"],
@@ -252,8 +260,9 @@ def cmd_pipelines(args):
         for side in order:
             r = sides[side](args)
             results[side].append(r)
-            log(f"pipeline rep {rep + 1}/{args.reps} {side}: {r['wall']:.2f} s, {r['peak_rss_mib']:.0f} MiB")
-    save(args, "pipelines", results)
+            if "failed" not in r:
+                log(f"pipeline rep {rep + 1}/{args.reps} {side}: {r['wall']:.2f} s, {r['peak_rss_mib']:.0f} MiB")
+    save(args, f"pipelines-{args.rows}", results)
 
 
 # --- APIs ----------------------------------------------------------------------------------------
@@ -378,9 +387,43 @@ def machine():
     }
 
 
+def larger_runs(args):
+    """Lines of RESULTS.md for pipeline runs on other row counts (e.g. `make -C bench large`)."""
+    lines = []
+    results = paths(args)["results"]
+    sizes = sorted(int(m.group(1)) for m in (re.fullmatch(r"pipelines-(\d+)\.json", f)
+                   for f in (os.listdir(results) if os.path.isdir(results) else [])) if m)
+    for rows in (n for n in sizes if n != args.rows):
+        runs = load(args, f"pipelines-{rows}")
+        lines.append(f"\n### Pipeline on {rows:,} rows (`make -C bench large`, {len(runs['rust'])} repetition(s))\n")
+        lines.append("| side | wall time (s) | peak RSS (MiB) | held-out accuracy | |")
+        lines.append("|---|---:|---:|---:|---|")
+        for side, label in [("rust", "generated project (Rust)"), ("python", "pandas + scikit-learn")]:
+            done = [x for x in runs[side] if "failed" not in x]
+            if done:
+                lines.append(f"| {label} | {median([x['wall'] for x in done]):.2f} | "
+                             f"{median([x['peak_rss_mib'] for x in done]):,.0f} | {done[-1]['accuracy']:.4f} | |")
+            else:
+                lines.append(f"| {label} | did not finish | | | {runs[side][-1]['failed']} |")
+        rust = [x for x in runs["rust"] if "failed" not in x]
+        python = [x for x in runs["python"] if "failed" not in x]
+        if rust and python:
+            lines.append(f"\nRatio: {median([x['wall'] for x in python]) / median([x['wall'] for x in rust]):.1f}x "
+                         f"faster, {median([x['peak_rss_mib'] for x in rust]) / median([x['peak_rss_mib'] for x in python]):.2f} "
+                         "of the peak memory.")
+        if rust:
+            peak = median([x["peak_rss_mib"] for x in rust])
+            lines.append(f"Target: ours <= 1.5 GiB peak: {peak:,.0f} MiB, {'met' if peak <= 1536 else '**missed**'}.")
+            steps = rust[0]["steps"]
+            lines.append("Rust steps (s / peak MiB): " + ", ".join(
+                f"{k} {median([x['steps'][k] for x in rust]):.2f} / {median([x['step_peak_rss_mib'][k] for x in rust]):,.0f}"
+                for k in steps) + ".")
+    return lines
+
+
 def cmd_report(args):
-    build, venv, data = load(args, "build"), load(args, "venv"), load(args, "data")
-    pipes, api, project = load(args, "pipelines"), load(args, "api"), load(args, "project")
+    build, venv, data = load(args, "build"), load(args, "venv"), load(args, f"data-{args.rows}")
+    pipes, api, project = load(args, f"pipelines-{args.rows}"), load(args, "api"), load(args, "project")
     rows = []  # (what, rust, python, ratio text)
 
     def add(what, rust, python, unit, better):
@@ -399,7 +442,7 @@ def cmd_report(args):
             median([x["peak_rss_mib"] for x in py]), "MiB", "lower")
         add("training time (fit, incl. preprocessing)", median([x["train_seconds"] for x in r]),
             median([x["train_seconds"] for x in py]), "s", "lower")
-        add("batch prediction (held-out rows, CSV in/out)",
+        add("batch prediction (held-out rows in, predictions CSV out)",
             median([x["predicted_rows"] / x["predict_seconds"] for x in r]),
             median([x["predicted_rows"] / x["predict_seconds"] for x in py]), "rows/s", "higher")
     if api:
@@ -459,6 +502,7 @@ def cmd_report(args):
             f"{x['wall']:.2f}/{x['peak_rss_mib']:.0f}" for x in pipes["python"]) + ".")
         detail.append(f"Held-out accuracy: Rust {pipes['rust'][-1]['accuracy'] or float('nan'):.4f}, Python {pipes['python'][-1]['accuracy']:.4f}; "
                       f"rows predicted: Rust {pipes['rust'][-1]['predicted_rows']:,}, Python {pipes['python'][-1]['predicted_rows']:,}.")
+    detail += larger_runs(args)
     if api:
         detail.append("\nEvery API repetition (req/s, p50 ms, p99 ms): Rust " + "; ".join(
             f"{x['rps']:.0f}, {x['p50_ms']:.2f}, {x['p99_ms']:.2f}" for x in api["rust"]) + ". Python " + "; ".join(

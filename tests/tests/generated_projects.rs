@@ -2,7 +2,7 @@
 //! tests, and run their pipeline end to end. All of them share one CARGO_TARGET_DIR so the
 //! dependencies compile once.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use template_tests::{PRESETS, generate_ok, repo_root, run};
@@ -108,6 +108,7 @@ fn check_pipeline_artifacts(dir: &Path) {
         count(&gold["train"]["rows"]) + count(&gold["test"]["rows"]),
         count(&rows["silver_rows"])
     );
+    check_parquet_layers(&datasets, &silver, &gold);
 
     let metrics = read_json(&dir.join("reports/metrics.json"));
     assert_eq!(
@@ -157,6 +158,115 @@ fn check_pipeline_artifacts(dir: &Path) {
         345,
         "a header and one line per bundled penguin"
     );
+}
+
+/// Reads every manifest entry that lists `columns` (silver data; gold train, test, test_raw) with
+/// pyarrow's Parquet reader and checks its row count, column names in order and each column's type
+/// (`pyarrow.type_for_alias` of the manifest's type) against the manifest. Prints one line per
+/// file checked, then one per failure, and exits non-zero when a file is not Parquet, disagrees
+/// with its manifest, or one of the four expected entries lists no columns.
+const PARQUET_CHECK: &str = r#"
+import json
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+datasets = Path(sys.argv[1])
+required = {("silver", "data"), ("gold", "train"), ("gold", "test"), ("gold", "test_raw")}
+seen = set()
+errors = []
+for layer in ("silver", "gold"):
+    manifest = json.loads((datasets / layer / "manifest.json").read_text())
+    for key, entry in manifest.items():
+        if not (isinstance(entry, dict) and "file" in entry and "columns" in entry):
+            continue
+        seen.add((layer, key))
+        name = f"{layer}/{entry['file']}"
+        try:
+            table = pq.read_table(datasets / layer / entry["file"])
+        except (pa.ArrowException, OSError) as e:
+            errors.append(f"{name}: not readable as Parquet: {e}")
+            continue
+        names = [column["name"] for column in entry["columns"]]
+        problems = []
+        try:
+            types = [pa.type_for_alias(column["type"]) for column in entry["columns"]]
+        except ValueError as e:
+            errors.append(f"{name}: a manifest type pyarrow does not know: {e}")
+            continue
+        if table.num_rows != entry["rows"]:
+            problems.append(f"{table.num_rows} rows, the manifest says {entry['rows']}")
+        if table.schema.names != names:
+            problems.append(f"columns {table.schema.names}, the manifest says {names}")
+        else:
+            for field, expected in zip(table.schema, types):
+                if field.type != expected:
+                    problems.append(f"{field.name} is {field.type}, the manifest says {expected}")
+        if problems:
+            errors.append(f"{name}: " + "; ".join(problems))
+            continue
+        print(f"checked {name}: {table.num_rows} rows, {table.num_columns} columns as in the manifest")
+for layer, key in sorted(required - seen):
+    errors.append(f"{layer}/manifest.json: no {key} entry with a file and columns")
+for error in errors:
+    print(f"FAILED {error}")
+sys.exit(1 if errors else 0)
+"#;
+
+/// The python of the linters' virtualenv (target/lint-venv, as `run` passes in LINT_VENV), which
+/// tests/lint/install.sh creates from tests/lint/requirements.txt (pyarrow among them).
+fn lint_python() -> PathBuf {
+    let python = repo_root()
+        .join("target")
+        .join("lint-venv")
+        .join("bin")
+        .join("python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `bash tests/lint/install.sh` first (it installs pyarrow from \
+         tests/lint/requirements.txt)",
+        python.display()
+    );
+    python
+}
+
+/// Interoperability: another Arrow implementation (pyarrow) reads the silver and gold Parquet
+/// files and agrees with their manifests on rows, column names and types.
+fn check_parquet_layers(datasets: &Path, silver: &serde_json::Value, gold: &serde_json::Value) {
+    let output = Command::new(lint_python())
+        .args(["-c", PARQUET_CHECK])
+        .arg(datasets)
+        .output()
+        .expect("the lint virtualenv's python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("No module named 'pyarrow'"),
+        "pyarrow is not installed in the lint virtualenv: run `bash tests/lint/install.sh`\n{stderr}"
+    );
+    assert!(
+        output.status.success(),
+        "pyarrow disagrees with the silver/gold manifests in {}:\n{stdout}\n{stderr}",
+        datasets.display()
+    );
+    eprint!("{stdout}");
+    let expected = [
+        ("silver", &silver["data"]),
+        ("gold", &gold["train"]),
+        ("gold", &gold["test"]),
+        ("gold", &gold["test_raw"]),
+    ];
+    for (layer, entry) in expected {
+        let file = entry["file"].as_str().expect("file name");
+        assert!(
+            stdout
+                .lines()
+                .any(|line| line.starts_with(&format!("checked {layer}/{file}: "))),
+            "pyarrow did not check {layer}/{file}:\n{stdout}"
+        );
+    }
 }
 
 #[test]

@@ -18,6 +18,8 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::mpsc::{self, SyncSender};
+use std::thread::JoinHandle;
 
 /// Rows per chunk: validated in parallel, then written as one Parquet row group.
 pub const CHUNK_ROWS: usize = 65_536;
@@ -65,6 +67,58 @@ impl ParquetFile {
             self.columns,
         ))
     }
+}
+
+/// A [`ParquetFile`] encoded on a thread of its own: a step queues its batches and goes on producing
+/// the next ones. Batches are encoded in the order they were queued.
+pub struct Encoder {
+    batches: SyncSender<RecordBatch>,
+    thread: Option<JoinHandle<Result<ParquetFile, DataError>>>,
+}
+
+impl Encoder {
+    /// Starts encoding a new file in `dir` with the given columns.
+    pub fn create(dir: &Path, schema: SchemaRef) -> Result<Self, DataError> {
+        let mut file = ParquetFile::create(dir, schema)?;
+        // Two batches in flight bound the memory the queue can hold.
+        let (batches, queued) = mpsc::sync_channel::<RecordBatch>(2);
+        let thread = std::thread::spawn(move || {
+            for batch in queued {
+                file.write(&batch)?;
+            }
+            Ok(file)
+        });
+        Ok(Self {
+            batches,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues rows for encoding.
+    pub fn write(&mut self, batch: RecordBatch) -> Result<(), DataError> {
+        if self.batches.send(batch).is_ok() {
+            return Ok(());
+        }
+        // The encoder only stops early on an error: report it.
+        match self.thread.take().map(join) {
+            Some(Err(err)) => Err(err),
+            _ => unreachable!("an encoder that stopped early has an error to report"),
+        }
+    }
+
+    /// Waits for the queued batches, then commits the file as `dir/file`.
+    pub fn commit(self, dir: &Path, file: &str) -> Result<FileEntry, DataError> {
+        let Self { batches, thread } = self;
+        drop(batches);
+        let thread = thread.expect("an encoder is committed at most once, after no error");
+        join(thread)?.commit(dir, file)
+    }
+}
+
+fn join(thread: JoinHandle<Result<ParquetFile, DataError>>) -> Result<ParquetFile, DataError> {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// The columns of an Arrow schema as a manifest records them.

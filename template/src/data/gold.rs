@@ -6,7 +6,7 @@
 //! label per row and the training values of numeric features (their medians need them), never the
 //! whole layer.
 
-use super::columnar::{self, ParquetFile};
+use super::columnar::{self, Encoder};
 use super::manifest::{self, GoldManifest, MANIFEST_FILE, SchemaSummary, SilverManifest};
 use super::schema::{Schema, Value};
 use super::{DataError, io_error};
@@ -178,9 +178,9 @@ pub fn build(
     // Pass 3: transform every row into its split.
     let features = columnar::features_schema(&names, &schema.target);
     let silver_arrow = columnar::silver_schema(schema);
-    let mut train_file = ParquetFile::create(gold_dir, features.clone())?;
-    let mut test_file = ParquetFile::create(gold_dir, features.clone())?;
-    let mut test_raw_file = ParquetFile::create(gold_dir, silver_arrow.clone())?;
+    let mut train_file = Encoder::create(gold_dir, features.clone())?;
+    let mut test_file = Encoder::create(gold_dir, features.clone())?;
+    let mut test_raw_file = Encoder::create(gold_dir, silver_arrow.clone())?;
     let mut row = 0;
     for_each_batch(&silver, schema, None, |values| {
         let (mut train, mut test) = (Split::default(), Split::default());
@@ -196,13 +196,13 @@ pub fn build(
             split.y.push(labels[row]);
             row += 1;
         }
-        train_file.write(&columnar::features_to_batch(
+        train_file.write(columnar::features_to_batch(
             &features, classes, &train.x, &train.y,
         ))?;
-        test_file.write(&columnar::features_to_batch(
+        test_file.write(columnar::features_to_batch(
             &features, classes, &test.x, &test.y,
         ))?;
-        test_raw_file.write(&columnar::rows_to_batch(schema, &silver_arrow, &test_raw))?;
+        test_raw_file.write(columnar::rows_to_batch(schema, &silver_arrow, &test_raw))?;
         Ok(())
     })?;
 

@@ -341,7 +341,9 @@ impl Schema {
             ColumnKind::Categorical { categories } => categories
                 .iter()
                 .position(|c| {
-                    c.eq_ignore_ascii_case(text) || c.to_lowercase() == text.to_lowercase()
+                    // Full Unicode case folding allocates, so it is only tried for non-ASCII text.
+                    c.eq_ignore_ascii_case(text)
+                        || (!text.is_ascii() && c.to_lowercase() == text.to_lowercase())
                 })
                 .map(Value::Category)
                 .ok_or_else(|| RecordError::UnknownCategory {

@@ -7,7 +7,7 @@
 //! so the quarantine's lines, reasons and order never depend on the number of threads, and memory
 //! does not grow with the file beyond 16 bytes per distinct row.
 
-use super::columnar::{self, ParquetFile};
+use super::columnar::{self, Encoder};
 use super::manifest::{
     self, BronzeManifest, MANIFEST_FILE, RowAccounting, SchemaSummary, SilverManifest,
 };
@@ -18,6 +18,7 @@ use crate::utils::hashing::HashingReader;
 use crate::utils::{fs, time};
 use rayon::prelude::*;
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::path::Path;
 
@@ -80,7 +81,7 @@ pub fn clean(
     };
     // 128-bit fingerprints of the distinct rows: with at most 10^9 rows, the chance that two
     // different rows share one is below 10^-20, so this is exact deduplication in 16 bytes a row.
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_hasher(BuildHasherDefault::<Fingerprint>::default());
     let (mut current, mut next) = (Vec::new(), Vec::new());
     let mut filled = super::read_chunk(&mut reader, &mut current)?;
     while filled > 0 {
@@ -275,6 +276,25 @@ fn fingerprint(row: &[Value], bytes: &mut Vec<u8>) -> u128 {
     twox_hash::XxHash3_128::oneshot(bytes)
 }
 
+/// Hashes a fingerprint for the set of seen rows: it is already uniformly distributed, so its low 64
+/// bits serve as the hash as they are (hashing it again would cost more than the rest of deduplication).
+#[derive(Default)]
+struct Fingerprint(u64);
+
+impl Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u128 fingerprints are hashed, through write_u128")
+    }
+
+    fn write_u128(&mut self, key: u128) {
+        self.0 = key as u64;
+    }
+}
+
 fn join_lossy(record: &csv::ByteRecord, delimiter: u8) -> String {
     let parts: Vec<String> = record
         .iter()
@@ -304,7 +324,7 @@ pub fn build(
     let mut input = HashingReader::new(file);
 
     let arrow = columnar::silver_schema(schema);
-    let mut data = ParquetFile::create(silver_dir, arrow.clone())?;
+    let mut data = Encoder::create(silver_dir, arrow.clone())?;
     let mut quarantine = csv::Writer::from_writer(
         AtomicWriter::create_in(silver_dir).map_err(io_error(silver_dir))?,
     );
@@ -319,7 +339,7 @@ pub fn build(
             quarantine.write_record([row.line.to_string().as_str(), &row.reason, &row.record])?;
         }
         if !chunk.values.is_empty() {
-            data.write(&columnar::rows_to_batch(schema, &arrow, &chunk.values))?;
+            data.write(columnar::rows_to_batch(schema, &arrow, &chunk.values))?;
         }
         Ok(())
     })?;

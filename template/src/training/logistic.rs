@@ -7,6 +7,7 @@
 //! on all cores. Rows are cut into fixed blocks whose partial sums are added in block order, so the
 //! fitted model is bit for bit the same on any number of threads.
 
+use super::argmax;
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -138,11 +139,13 @@ impl Objective<'_> {
                     for (score, class) in scores.iter_mut().zip(theta.chunks_exact(d + 1)) {
                         *score = class[d] + dot(&class[..d], row);
                     }
-                    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let top = argmax(&scores);
+                    let max = scores[top];
                     let label_score = scores[label as usize];
                     let mut sum = 0.0;
-                    for score in scores.iter_mut() {
-                        *score = (*score - max).exp();
+                    for (c, score) in scores.iter_mut().enumerate() {
+                        // exp(0) = 1 for the top class: one exp fewer per row.
+                        *score = if c == top { 1.0 } else { (*score - max).exp() };
                         sum += *score;
                     }
                     loss += max + sum.ln() - label_score;
