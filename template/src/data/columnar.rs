@@ -11,6 +11,7 @@ use crate::utils::fs::AtomicWriter;
 use arrow_array::builder::{Float64Builder, StringBuilder};
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, SchemaRef};
+use ndarray::{Array2, ShapeBuilder};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -295,21 +296,28 @@ pub fn features_to_batch(
     RecordBatch::try_new(arrow.clone(), arrays).expect("arrays match the gold schema")
 }
 
-/// Reads a gold features file into a row-major input matrix and class indexes, checking its columns
-/// against `names` and its labels against `classes`.
+/// Reads a gold features file into an input matrix stored column by column (each input's values
+/// are contiguous, as the learners scan them) and class indexes, checking its columns against
+/// `names` and its labels against `classes`.
 pub fn read_features(
     path: &Path,
     names: &[String],
     classes: &[String],
-) -> Result<(Vec<f64>, Vec<usize>), DataError> {
+) -> Result<(Array2<f64>, Vec<usize>), DataError> {
     let corrupt = |message: String| DataError::CorruptLayer {
         layer: "gold",
         path: path.to_owned(),
         message,
     };
+    let file = std::fs::File::open(path).map_err(super::io_error(path))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(CHUNK_ROWS);
+    let rows = usize::try_from(builder.metadata().file_metadata().num_rows())
+        .map_err(|_| corrupt("negative row count".into()))?;
     let width = names.len();
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for batch in read(path, None)? {
+    // Column j occupies x[j * rows .. (j + 1) * rows].
+    let mut x = vec![0.0; rows * width];
+    let mut y = Vec::with_capacity(rows);
+    for batch in builder.build()? {
         let batch = batch?;
         let header: Vec<&String> = batch
             .schema_ref()
@@ -322,8 +330,10 @@ pub fn read_features(
                 "its columns differ from the preprocessor's features".into(),
             ));
         }
-        let start = x.len();
-        x.resize(start + batch.num_rows() * width, 0.0);
+        let (start, end) = (y.len(), y.len() + batch.num_rows());
+        if end > rows {
+            return Err(corrupt("more rows than its metadata says".into()));
+        }
         for (j, name) in names.iter().enumerate() {
             let column = batch
                 .column(j)
@@ -335,14 +345,7 @@ pub fn read_features(
                         "input `{name}` is not a float64 column without nulls"
                     ))
                 })?;
-            for (cell, value) in x[start..]
-                .iter_mut()
-                .skip(j)
-                .step_by(width)
-                .zip(column.values())
-            {
-                *cell = *value;
-            }
+            x[j * rows + start..j * rows + end].copy_from_slice(column.values());
         }
         let labels = batch
             .column(width)
@@ -359,6 +362,10 @@ pub fn read_features(
             );
         }
     }
+    if y.len() != rows {
+        return Err(corrupt("fewer rows than its metadata says".into()));
+    }
+    let x = Array2::from_shape_vec((rows, width).f(), x).expect("rows x width values");
     Ok((x, y))
 }
 
@@ -410,10 +417,9 @@ mod tests {
             .unwrap();
         file.commit(dir.path(), "f.parquet").unwrap();
         let path = dir.path().join("f.parquet");
-        assert_eq!(
-            read_features(&path, &names, &classes).unwrap(),
-            (x, vec![1, 0])
-        );
+        let (back, labels) = read_features(&path, &names, &classes).unwrap();
+        assert_eq!(back.as_standard_layout().as_slice().unwrap(), x);
+        assert_eq!(labels, [1, 0]);
         assert!(read_features(&path, &["a".into(), "c".into()], &classes).is_err());
     }
 }

@@ -287,15 +287,7 @@ impl GoldLayer {
     fn read(&self, entry: &manifest::FileEntry) -> Result<(Array2<f64>, Vec<usize>), DataError> {
         let path = manifest::verify_file("gold", &self.dir, entry)?;
         let names = self.preprocessor.feature_names();
-        let (x, y) = columnar::read_features(&path, &names, self.preprocessor.schema().classes())?;
-        let x = Array2::from_shape_vec((y.len(), names.len()), x).map_err(|err| {
-            DataError::CorruptLayer {
-                layer: "gold",
-                path,
-                message: err.to_string(),
-            }
-        })?;
-        Ok((x, y))
+        columnar::read_features(&path, &names, self.preprocessor.schema().classes())
     }
 }
 

@@ -3,9 +3,10 @@
 //! `LogisticRegression(C = 1 / l2_penalty)` minimises, with its stopping rule (every gradient
 //! component below [`GRADIENT_TOLERANCE`]).
 //!
-//! One pass over the rows computes the loss and its gradient together, without n x k temporaries,
-//! on all cores. Rows are cut into fixed blocks whose partial sums are added in block order, so the
-//! fitted model is bit for bit the same on any number of threads.
+//! One pass over the rows computes the loss and its gradient together, on all cores, in blocks of
+//! [`BLOCK_ROWS`] rows (only a block's scores are ever held, never n x k arrays). Blocks have a fixed
+//! size and their partial sums are added in block order, so the fitted model is bit for bit the
+//! same on any number of threads.
 
 use super::argmax;
 use ndarray::ArrayView2;
@@ -49,10 +50,11 @@ impl LogisticRegression {
         let mut theta = vec![0.0; k * (n_features + 1)];
         let mut iterations = 0;
         if k > 1 {
-            let x = x.as_standard_layout();
-            let rows = x.as_slice().expect("standard layout is contiguous");
+            // One contiguous slice per input (free when `x` is stored column by column, as gold is).
+            let transposed = x.t();
+            let columns = transposed.as_standard_layout();
             let objective = Objective {
-                x: rows,
+                columns: columns.as_slice().expect("standard layout is contiguous"),
                 labels: &labels,
                 n_features,
                 n_classes: k,
@@ -116,7 +118,8 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// The penalised mean cross-entropy over parameters laid out class by class as
 /// `[w_0 .. w_{d-1}, intercept]`.
 struct Objective<'a> {
-    x: &'a [f64],
+    /// The inputs column by column: input `j` of row `r` is `columns[j * n + r]`.
+    columns: &'a [f64],
     labels: &'a [u32],
     n_features: usize,
     n_classes: usize,
@@ -126,45 +129,16 @@ struct Objective<'a> {
 impl Objective<'_> {
     /// The objective at `theta`; its gradient goes into `gradient`.
     fn evaluate(&self, theta: &[f64], gradient: &mut [f64]) -> f64 {
-        let (d, k) = (self.n_features, self.n_classes);
-        let partials: Vec<(f64, Vec<f64>)> = self
-            .x
-            .par_chunks(BLOCK_ROWS * d)
-            .zip(self.labels.par_chunks(BLOCK_ROWS))
-            .map(|(rows, labels)| {
-                let mut gradient = vec![0.0; theta.len()];
-                let mut scores = vec![0.0; k];
-                let mut loss = 0.0;
-                for (row, &label) in rows.chunks_exact(d).zip(labels) {
-                    for (score, class) in scores.iter_mut().zip(theta.chunks_exact(d + 1)) {
-                        *score = class[d] + dot(&class[..d], row);
-                    }
-                    let top = argmax(&scores);
-                    let max = scores[top];
-                    let label_score = scores[label as usize];
-                    let mut sum = 0.0;
-                    for (c, score) in scores.iter_mut().enumerate() {
-                        // exp(0) = 1 for the top class: one exp fewer per row.
-                        *score = if c == top { 1.0 } else { (*score - max).exp() };
-                        sum += *score;
-                    }
-                    loss += max + sum.ln() - label_score;
-                    for (c, (score, g)) in scores
-                        .iter()
-                        .zip(gradient.chunks_exact_mut(d + 1))
-                        .enumerate()
-                    {
-                        let residual = score / sum - f64::from(u8::from(c == label as usize));
-                        for (g, x) in g[..d].iter_mut().zip(row) {
-                            *g += residual * x;
-                        }
-                        g[d] += residual;
-                    }
-                }
-                (loss, gradient)
+        let (d, n) = (self.n_features, self.labels.len());
+        let blocks: Vec<usize> = (0..n).step_by(BLOCK_ROWS).collect();
+        let partials: Vec<(f64, Vec<f64>)> = blocks
+            .par_iter()
+            .map(|&start| {
+                let end = (start + BLOCK_ROWS).min(n);
+                let column = |j: usize| &self.columns[j * n + start..j * n + end];
+                self.block(theta, column, &self.labels[start..end])
             })
             .collect();
-        let n = self.labels.len() as f64;
         gradient.fill(0.0);
         let mut loss = 0.0;
         for (block_loss, block_gradient) in partials {
@@ -173,6 +147,7 @@ impl Objective<'_> {
                 *g += b;
             }
         }
+        let n = n as f64;
         loss /= n;
         for (g, t) in gradient
             .chunks_exact_mut(d + 1)
@@ -186,6 +161,75 @@ impl Objective<'_> {
         }
         loss
     }
+
+    /// Summed loss and gradient of one block of rows. Every loop runs over contiguous rows, so it
+    /// vectorises; `exp` and `ln` are the only per-row scalar work left.
+    fn block<'c>(
+        &self,
+        theta: &[f64],
+        column: impl Fn(usize) -> &'c [f64],
+        labels: &[u32],
+    ) -> (f64, Vec<f64>) {
+        let (d, k, rows) = (self.n_features, self.n_classes, labels.len());
+        // scores[c * rows + r]: class c's score of row r, then its residual p - y.
+        let mut scores = vec![0.0; k * rows];
+        for (class, scores) in theta.chunks_exact(d + 1).zip(scores.chunks_exact_mut(rows)) {
+            scores.fill(class[d]);
+            for (j, &w) in class[..d].iter().enumerate() {
+                for (s, x) in scores.iter_mut().zip(column(j)) {
+                    *s += w * x;
+                }
+            }
+        }
+        let mut loss = 0.0;
+        let mut row = vec![0.0; k];
+        for (r, &label) in labels.iter().enumerate() {
+            for (c, score) in row.iter_mut().enumerate() {
+                *score = scores[c * rows + r];
+            }
+            let top = argmax(&row);
+            let max = row[top];
+            let mut sum = 0.0;
+            for (c, score) in row.iter_mut().enumerate() {
+                // exp(0) = 1 for the top class: one exp fewer per row.
+                *score = if c == top { 1.0 } else { (*score - max).exp() };
+                sum += *score;
+            }
+            loss += max + sum.ln() - scores[label as usize * rows + r];
+            for (c, p) in row.iter().enumerate() {
+                scores[c * rows + r] = p / sum - f64::from(u8::from(c == label as usize));
+            }
+        }
+        let mut gradient = vec![0.0; theta.len()];
+        for (residuals, g) in scores
+            .chunks_exact(rows)
+            .zip(gradient.chunks_exact_mut(d + 1))
+        {
+            for (j, g) in g[..d].iter_mut().enumerate() {
+                *g = sum_of_products(residuals, column(j));
+            }
+            g[d] = residuals.iter().sum();
+        }
+        (loss, gradient)
+    }
+}
+
+/// `sum(a[i] * b[i])` with four running sums, so it vectorises; the order is fixed, so the result is too.
+fn sum_of_products(a: &[f64], b: &[f64]) -> f64 {
+    let mut sums = [0.0; 4];
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = a4
+        .remainder()
+        .iter()
+        .zip(b4.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (a, b) in a4.zip(b4) {
+        for i in 0..4 {
+            sums[i] += a[i] * b[i];
+        }
+    }
+    (sums[0] + sums[1]) + (sums[2] + sums[3]) + tail
 }
 
 /// Minimises the objective from `theta` in place; returns the iterations taken.
@@ -310,8 +354,10 @@ mod tests {
         );
         // Rebuild the parameters and check the gradient directly.
         let labels: Vec<u32> = y.iter().map(|&c| c as u32).collect();
+        let transposed = x.t();
+        let columns = transposed.as_standard_layout();
         let objective = Objective {
-            x: x.as_slice().unwrap(),
+            columns: columns.as_slice().unwrap(),
             labels: &labels,
             n_features: 2,
             n_classes: 3,
@@ -335,8 +381,10 @@ mod tests {
     fn gradient_matches_finite_differences() {
         let (x, y) = noisy_problem();
         let labels: Vec<u32> = y.iter().map(|&c| c as u32).collect();
+        let transposed = x.t();
+        let columns = transposed.as_standard_layout();
         let objective = Objective {
-            x: x.as_slice().unwrap(),
+            columns: columns.as_slice().unwrap(),
             labels: &labels,
             n_features: 2,
             n_classes: 3,
