@@ -1,7 +1,7 @@
 //! The model artifact: a directory holding the fitted preprocessing, the classifier, the metadata
 //! and a `SHA256SUMS` file. [`Model`](crate::artifact::Model) is what serving loads; its
-//! [`predict`](crate::artifact::Model::predict) is the one prediction path shared by the API and
-//! batch scoring.
+//! [`probabilities`](crate::artifact::Model::probabilities) is the one path from validated rows to
+//! class probabilities, shared by the API (one record or a batch) and batch scoring.
 
 use crate::data::schema::{FeatureSchema, RecordError, Schema, Value};
 use crate::evaluation::Metrics;

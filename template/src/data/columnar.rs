@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, SyncSender};
 use std::thread::JoinHandle;
 
-/// Rows per chunk: validated in parallel, then written as one Parquet row group.
+/// Rows per chunk (validated in parallel) and per Parquet row group.
 pub const CHUNK_ROWS: usize = 65_536;
 
 /// A Parquet file being written; it appears under its name only when committed.

@@ -3,7 +3,8 @@
 //! nothing is silently lost: `bronze rows = silver rows + quarantined + duplicates`.
 //!
 //! Bronze is streamed in chunks of [`CHUNK_ROWS`](super::columnar::CHUNK_ROWS) records. Each chunk is validated on all cores
-//! while the next one is read, then deduplicated and written in input order (one Parquet row group),
+//! while the next one is read, then deduplicated and written in input order (in row groups of
+//! [`CHUNK_ROWS`](super::columnar::CHUNK_ROWS) rows),
 //! so the quarantine's lines, reasons and order never depend on the number of threads, and memory
 //! does not grow with the file beyond 16 bytes per distinct row.
 
