@@ -35,7 +35,7 @@ pub struct Options {
 }
 
 impl Options {
-    /// The defaults of cargo-generate.toml.
+    /// The defaults of template/cargo-generate.toml.
     pub fn defaults() -> Self {
         Options {
             license: "MIT OR Apache-2.0",
@@ -200,14 +200,23 @@ pub fn cargo_generate() -> Command {
     command
 }
 
-/// A copy of the parts of this repository that cargo-generate reads (template/, hooks/), made once
-/// per test process: `--path <repo>` would copy the whole checkout, target/ included, every time.
+/// The subfolder holding the template, the one entry of the root cargo-generate.toml's
+/// `sub_templates`: `cargo generate --git <repo> template` names it and skips the question.
+pub const SUB_TEMPLATE: &str = "template";
+
+/// The question cargo-generate asks first when the root cargo-generate.toml routes to `template/`.
+pub const SUB_TEMPLATE_QUESTION: &str = "Which sub-template should be expanded?";
+
+/// A copy of the parts of this repository that cargo-generate reads (the root cargo-generate.toml,
+/// template/, hooks/), made once per test process: `--path <repo>` would copy the whole checkout,
+/// target/ included, every time. Like `--git <repo>`, `--path` on it goes through the root
+/// configuration's `sub_templates`: `--silent` takes `template`, a terminal is asked.
 pub fn template_source() -> &'static Path {
     static SOURCE: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
     SOURCE
         .get_or_init(|| {
             let staging = tempfile::tempdir().expect("temp dir");
-            for part in ["template", "hooks"] {
+            for part in ["cargo-generate.toml", SUB_TEMPLATE, "hooks"] {
                 let status = Command::new("cp")
                     .arg("-R")
                     .arg(repo_root().join(part))
@@ -276,6 +285,28 @@ pub fn files(dir: &Path) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     walk(dir, dir, &mut out);
     out
+}
+
+/// Panics unless the trees below `a` and `b` hold the same files with the same bytes.
+pub fn assert_same_tree(a: &Path, b: &Path) {
+    let paths = files(a);
+    assert_eq!(
+        paths,
+        files(b),
+        "{} and {} hold different files",
+        a.display(),
+        b.display()
+    );
+    for path in paths {
+        let left = std::fs::read(a.join(&path)).expect("read");
+        let right = std::fs::read(b.join(&path)).expect("read");
+        assert!(
+            left == right,
+            "{path} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
 }
 
 /// Whether a template path is kept for `options`: the spec hooks/post.rhai must meet, written

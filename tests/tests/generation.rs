@@ -6,8 +6,8 @@ use std::process::Command;
 
 use template_tests::checks::check_project;
 use template_tests::{
-    CARGO_GENERATE_VERSION, Options, PRESETS, files, generate, generate_ok, pairwise_covering_set,
-    preset, repo_root,
+    CARGO_GENERATE_VERSION, Options, PRESETS, SUB_TEMPLATE, assert_same_tree, files, generate,
+    generate_ok, pairwise_covering_set, preset, repo_root,
 };
 
 fn stderr_and_stdout(generated: &template_tests::Generated) -> String {
@@ -167,13 +167,7 @@ fn option_combinations_without_the_api_are_refused() {
 fn generating_twice_gives_identical_trees() {
     let first = generate_ok("twice", &Options::defaults().defines());
     let second = generate_ok("twice", &Options::defaults().defines());
-    let paths = files(&first.dir);
-    assert_eq!(paths, files(&second.dir));
-    for path in paths {
-        let a = std::fs::read(first.dir.join(&path)).expect("read");
-        let b = std::fs::read(second.dir.join(&path)).expect("read");
-        assert!(a == b, "{path} differs between two generations");
-    }
+    assert_same_tree(&first.dir, &second.dir);
 }
 
 #[test]
@@ -231,9 +225,9 @@ fn the_readme_names_only_make_targets_that_exist() {
     }
 }
 
-/// `cargo generate --git <repo>` with no subfolder finds the template in template/ and asks nothing.
-#[test]
-fn generating_from_git_finds_the_template() {
+/// A git repository holding what cargo-generate reads of this one (the root cargo-generate.toml,
+/// template/, hooks/), committed, for `cargo generate --git file://...`.
+fn git_repository() -> tempfile::TempDir {
     let repo = tempfile::tempdir().expect("temp dir");
     let git = |args: &[&str]| {
         let status = Command::new("git")
@@ -262,28 +256,116 @@ fn generating_from_git_finds_the_template() {
         "-m",
         "template",
     ]);
+    repo
+}
+
+/// Runs `cargo generate --git <repo> [subfolder] --name <name> --silent` with extra arguments into
+/// a fresh temporary directory, and panics with cargo-generate's output if that fails.
+fn generate_from_git(
+    repo: &std::path::Path,
+    subfolder: Option<&str>,
+    name: &str,
+    args: &[String],
+) -> (tempfile::TempDir, std::path::PathBuf) {
     let destination = tempfile::tempdir().expect("temp dir");
     let output = template_tests::cargo_generate()
         .arg("--git")
-        .arg(format!("file://{}", repo.path().display()))
-        .args([
-            "--name",
-            "from-git",
-            "--silent",
-            "--vcs",
-            "none",
-            "--destination",
-        ])
+        .arg(format!("file://{}", repo.display()))
+        .args(subfolder)
+        .args(["--name", name, "--silent", "--vcs", "none", "--destination"])
         .arg(destination.path())
+        .args(args)
         .stdin(std::process::Stdio::null())
         .output()
         .expect("cargo-generate runs");
     assert!(
         output.status.success(),
-        "{}",
+        "--git with {subfolder:?} {args:?}:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    check_project(&destination.path().join("from-git"), &Options::defaults());
+    let dir = destination.path().join(name);
+    (destination, dir)
+}
+
+/// `cargo generate --git <repo> --silent` with no subfolder is routed by the root cargo-generate.toml
+/// to template/ and gives the same tree, byte for byte, as naming the `template` subfolder and as
+/// `--path`; with `-d` values and with a preset's `--values-file` too.
+#[test]
+fn generating_from_git_finds_the_template() {
+    let repo = git_repository();
+    let service = repo_root().join("examples/service.toml");
+    let cases: [(Options, Vec<String>); 3] = [
+        (Options::defaults(), vec![]),
+        (
+            Options {
+                ui: false,
+                ci: "gitlab",
+                ..Options::defaults()
+            },
+            vec![
+                "-d".into(),
+                "ui=false".into(),
+                "-d".into(),
+                "ci=gitlab".into(),
+            ],
+        ),
+        (
+            preset("service"),
+            vec!["--values-file".into(), service.display().to_string()],
+        ),
+    ];
+    for (options, args) in cases {
+        let (_routed, routed) = generate_from_git(repo.path(), None, "from-git", &args);
+        check_project(&routed, &options);
+        let (_named, named) = generate_from_git(repo.path(), Some(SUB_TEMPLATE), "from-git", &args);
+        assert_same_tree(&routed, &named);
+        let from_path = generate_ok("from-git", &args);
+        assert_same_tree(&routed, &from_path.dir);
+    }
+}
+
+/// The root cargo-generate.toml only routes to template/: cargo-generate 0.23 does not merge it with
+/// template/cargo-generate.toml, so options, hooks or exclusions put there would silently be ignored.
+#[test]
+fn the_root_configuration_only_routes_to_the_template() {
+    let read = |path: &str| -> toml::Table {
+        let path = repo_root().join(path);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let root = read("cargo-generate.toml");
+    let template = read("template/cargo-generate.toml");
+    assert_eq!(
+        root.keys().collect::<Vec<_>>(),
+        ["template"],
+        "the root cargo-generate.toml holds only [template]"
+    );
+    let routing = root["template"].as_table().expect("[template]");
+    assert_eq!(
+        routing.keys().collect::<Vec<_>>(),
+        ["cargo_generate_version", "sub_templates"],
+        "the root [template] holds only the version and the routing"
+    );
+    assert_eq!(
+        routing["sub_templates"],
+        toml::Value::Array(vec![SUB_TEMPLATE.into()])
+    );
+    let settings = template["template"]
+        .as_table()
+        .expect("template/ [template]");
+    assert_eq!(
+        routing["cargo_generate_version"], settings["cargo_generate_version"],
+        "both files require the same cargo-generate (0.23 checks template/'s)"
+    );
+    assert!(
+        !settings.contains_key("sub_templates"),
+        "template/ is the template itself"
+    );
+    for table in ["placeholders", "hooks"] {
+        assert!(template.contains_key(table), "template/ has [{table}]");
+    }
 }
 
 /// The names hooks/check-name.rhai refuses include every crate the generated workspace depends on,

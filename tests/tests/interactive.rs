@@ -1,21 +1,25 @@
-//! Interactive generation in a pseudo-terminal, as a person runs it: the prompts come in order,
-//! every default is preselected, and the web UI is only offered when the API is generated.
+//! Interactive generation in a pseudo-terminal, as a person runs it: the root cargo-generate.toml
+//! first asks which sub-template to expand, with `template` preselected; then the prompts come in
+//! order, every default is preselected, and the web UI is only offered when the API is generated.
 
 use rexpect::session::PtySession;
-use template_tests::Options;
 use template_tests::checks::check_project;
+use template_tests::{Options, SUB_TEMPLATE, SUB_TEMPLATE_QUESTION};
 
 const ENTER: &str = "\r";
 const UP: &str = "\x1b[A";
 
-/// Starts `cargo generate --path <template source>` with no answers given, in a 150-column pseudo-terminal.
-fn spawn(destination: &std::path::Path) -> PtySession {
+/// Starts `cargo generate --path <template source> [subfolder]` with no answers given but `extra`,
+/// in a 150-column pseudo-terminal.
+fn spawn(destination: &std::path::Path, subfolder: Option<&str>, extra: &[&str]) -> PtySession {
     let mut command = template_tests::cargo_generate();
     command
         .arg("--path")
         .arg(template_tests::template_source())
+        .args(subfolder)
         .args(["--vcs", "none", "--destination"])
-        .arg(destination);
+        .arg(destination)
+        .args(extra);
     command.env("COLUMNS", "150").env("TERM", "xterm");
     rexpect::session::spawn_command(command, Some(30_000)).expect("cargo-generate starts in a pty")
 }
@@ -30,11 +34,53 @@ fn answer(session: &mut PtySession, text: &str, keys: &str) -> String {
     shown
 }
 
+/// The terminal output as text, without its escape sequences (colours, cursor moves). rexpect
+/// hands over each byte as one char, so UTF-8 (the `·` cargo-generate echoes an answer with) is
+/// decoded here.
+fn plain(shown: &str) -> String {
+    let bytes: Vec<u8> = shown
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect();
+    let text = String::from_utf8_lossy(&bytes);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() || c == '~' {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Answers the sub-template question with Enter alone and checks that this took `template`: the
+/// answer cargo-generate echoes is shown before the next prompt, `next`.
+fn take_the_preselected_template(session: &mut PtySession, next: &str, keys: &str) {
+    let question = plain(&answer(session, SUB_TEMPLATE_QUESTION, ENTER));
+    assert!(
+        !question.contains("Project Name"),
+        "the sub-template question is not the first:\n{question}"
+    );
+    let shown = plain(&answer(session, next, keys));
+    assert!(
+        shown.contains(&format!("{SUB_TEMPLATE_QUESTION} · {SUB_TEMPLATE}")),
+        "Enter did not take the preselected {SUB_TEMPLATE:?}:\n{shown}"
+    );
+}
+
 #[test]
 fn accepting_every_default_gives_the_full_project() {
     let destination = tempfile::tempdir().expect("temp dir");
-    let mut session = spawn(destination.path());
-    answer(
+    let mut session = spawn(destination.path(), None, &[]);
+    take_the_preselected_template(
         &mut session,
         "Project Name",
         &format!("prompted-full{ENTER}"),
@@ -59,8 +105,8 @@ fn accepting_every_default_gives_the_full_project() {
 #[test]
 fn without_the_api_the_ui_is_not_offered() {
     let destination = tempfile::tempdir().expect("temp dir");
-    let mut session = spawn(destination.path());
-    answer(
+    let mut session = spawn(destination.path(), None, &[]);
+    take_the_preselected_template(
         &mut session,
         "Project Name",
         &format!("prompted-core{ENTER}"),
@@ -88,4 +134,53 @@ fn without_the_api_the_ui_is_not_offered() {
         ..Options::defaults()
     };
     check_project(&destination.path().join("prompted-core"), &options);
+}
+
+/// `cargo generate <source> template --name ...`, as the README says, asks no sub-template question:
+/// the first prompt is the first option.
+#[test]
+fn naming_the_template_folder_skips_the_sub_template_question() {
+    let destination = tempfile::tempdir().expect("temp dir");
+    let mut session = spawn(
+        destination.path(),
+        Some(SUB_TEMPLATE),
+        &["--name", "prompted-named"],
+    );
+    let before = answer(&mut session, "One-line description", ENTER);
+    assert!(
+        !before.contains("sub-template"),
+        "the sub-template question was asked:\n{before}"
+    );
+    for prompt in [
+        "License",
+        "HTTP API",
+        "Dockerfiles",
+        "CI/CD system",
+        "Kubernetes",
+        "mdBook",
+        "notebooks",
+        "web page",
+    ] {
+        answer(&mut session, prompt, ENTER);
+    }
+    session.exp_string("Done!").expect("generation finishes");
+    session.exp_eof().expect("cargo-generate exits");
+    check_project(
+        &destination.path().join("prompted-named"),
+        &Options::defaults(),
+    );
+}
+
+/// The README shows the question this suite answers, word for word, and how to skip it.
+#[test]
+fn the_readme_shows_the_sub_template_question() {
+    let readme =
+        std::fs::read_to_string(template_tests::repo_root().join("README.md")).expect("README.md");
+    for text in [
+        format!("{SUB_TEMPLATE_QUESTION} · {SUB_TEMPLATE}"),
+        format!("cargo generate --git <this repository> {SUB_TEMPLATE} --name"),
+        "--silent".to_string(),
+    ] {
+        assert!(readme.contains(&text), "README.md does not show {text:?}");
+    }
 }
