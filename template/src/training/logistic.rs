@@ -181,7 +181,12 @@ impl Objective<'_> {
                 }
             }
         }
+        // Each row's loss is max + ln(sum) - label score. Every sum lies in [1, k], so the sums of
+        // `log_batch` rows are multiplied before one `ln` (their product stays below 2^700, far from
+        // overflow): `ln` per row would cost as much as the rest of the pass.
+        let log_batch = (700.0 / (k as f64).log2()) as usize;
         let mut loss = 0.0;
+        let mut product = 1.0;
         let mut row = vec![0.0; k];
         for (r, &label) in labels.iter().enumerate() {
             for (c, score) in row.iter_mut().enumerate() {
@@ -195,11 +200,17 @@ impl Objective<'_> {
                 *score = if c == top { 1.0 } else { (*score - max).exp() };
                 sum += *score;
             }
-            loss += max + sum.ln() - scores[label as usize * rows + r];
+            loss += max - scores[label as usize * rows + r];
+            product *= sum;
+            if (r + 1) % log_batch == 0 {
+                loss += product.ln();
+                product = 1.0;
+            }
             for (c, p) in row.iter().enumerate() {
                 scores[c * rows + r] = p / sum - f64::from(u8::from(c == label as usize));
             }
         }
+        loss += product.ln();
         let mut gradient = vec![0.0; theta.len()];
         for (residuals, g) in scores
             .chunks_exact(rows)
