@@ -291,7 +291,7 @@ fn predict_parquet(
     let mut summary = Summary::default();
     let mut offset = 0u64;
     let mut header_written = false;
-    for batch in columnar::read(input, None)? {
+    for batch in columnar::read(input)? {
         let batch = batch.map_err(DataError::from)?;
         let positions: HashMap<&str, usize> = batch
             .schema_ref()

@@ -212,7 +212,7 @@ fn serving_path_matches_batch_evaluation() {
         let schema = model.schema();
         let mut values = Vec::new();
         let test_raw = paths::gold(dir.path()).join(gold::TEST_RAW_FILE);
-        for batch in columnar::read(&test_raw, None).unwrap() {
+        for batch in columnar::read_rows(&test_raw, schema, None).unwrap() {
             columnar::batch_to_rows(schema, &batch.unwrap(), &mut values).unwrap();
         }
         assert_eq!(values.len() / schema.columns.len(), batch.len());

@@ -9,12 +9,15 @@ use super::manifest::{self, ColumnType, FileEntry};
 use super::schema::{ColumnKind, Schema, Value};
 use crate::utils::fs::AtomicWriter;
 use arrow_array::builder::{Float64Builder, StringBuilder};
-use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
+use arrow_array::types::Int32Type;
+use arrow_array::{Array, ArrayRef, DictionaryArray, Float64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, SchemaRef};
 use ndarray::{Array2, ShapeBuilder};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use std::path::Path;
@@ -138,10 +141,41 @@ fn column_types(schema: &SchemaRef) -> Vec<ColumnType> {
         .collect()
 }
 
-/// Reads a Parquet file in batches of [`CHUNK_ROWS`], optionally only some top-level columns.
-pub fn read(path: &Path, columns: Option<&[usize]>) -> Result<ParquetRecordBatchReader, DataError> {
+/// Reads a Parquet file in batches of [`CHUNK_ROWS`].
+pub fn read(path: &Path) -> Result<ParquetRecordBatchReader, DataError> {
     let file = std::fs::File::open(path).map_err(super::io_error(path))?;
-    let mut builder = ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(CHUNK_ROWS);
+    Ok(ParquetRecordBatchReaderBuilder::try_new(file)?
+        .with_batch_size(CHUNK_ROWS)
+        .build()?)
+}
+
+/// Reads a file of silver rows (silver's data, gold's test_raw) in batches of [`CHUNK_ROWS`] for
+/// [`batch_to_rows`], optionally only some of its columns.
+///
+/// Categorical columns come back as dictionary arrays: their few distinct strings are matched to the
+/// schema's categories once per batch instead of once per row.
+pub fn read_rows(
+    path: &Path,
+    schema: &Schema,
+    columns: Option<&[usize]>,
+) -> Result<ParquetRecordBatchReader, DataError> {
+    let hint = arrow_schema::Schema::new(
+        silver_schema(schema)
+            .fields()
+            .iter()
+            .map(|field| match field.data_type() {
+                DataType::Utf8 => field.as_ref().clone().with_data_type(DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(DataType::Utf8),
+                )),
+                _ => field.as_ref().clone(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let file = std::fs::File::open(path).map_err(super::io_error(path))?;
+    let options = ArrowReaderOptions::new().with_schema(Arc::new(hint));
+    let mut builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)?
+        .with_batch_size(CHUNK_ROWS);
     if let Some(columns) = columns {
         let mask = ProjectionMask::roots(builder.parquet_schema(), columns.iter().copied());
         builder = builder.with_projection(mask);
@@ -245,17 +279,29 @@ pub fn batch_to_rows(
                 }
             }
             ColumnKind::Categorical { categories } => {
-                let texts = array
+                let dictionary = array
+                    .as_any()
+                    .downcast_ref::<DictionaryArray<Int32Type>>()
+                    .ok_or_else(wrong_type)?;
+                let texts = dictionary
+                    .values()
                     .as_any()
                     .downcast_ref::<StringArray>()
                     .ok_or_else(wrong_type)?;
+                let indexes: Vec<Result<usize, String>> = texts
+                    .iter()
+                    .map(|text| {
+                        let text = text.unwrap_or_default();
+                        categories
+                            .iter()
+                            .position(|c| c == text)
+                            .ok_or_else(|| format!("column `{name}`: undeclared category `{text}`"))
+                    })
+                    .collect();
                 for (r, cell) in rows.chunks_exact_mut(width).enumerate() {
-                    if texts.is_valid(r) {
-                        let text = texts.value(r);
-                        let index = categories.iter().position(|c| c == text).ok_or_else(|| {
-                            format!("column `{name}`: undeclared category `{text}`")
-                        })?;
-                        cell[j] = Value::Category(index);
+                    if dictionary.is_valid(r) {
+                        let key = dictionary.keys().value(r) as usize;
+                        cell[j] = Value::Category(indexes[key].clone()?);
                     }
                 }
             }
@@ -399,7 +445,7 @@ mod tests {
         assert_eq!(entry.columns[0].data_type, "string");
         assert_eq!(entry.columns[2].data_type, "float64");
         let mut back = Vec::new();
-        for batch in read(&dir.path().join("rows.parquet"), None).unwrap() {
+        for batch in read_rows(&dir.path().join("rows.parquet"), &schema, None).unwrap() {
             batch_to_rows(&schema, &batch.unwrap(), &mut back).unwrap();
         }
         assert_eq!(back, values);

@@ -86,17 +86,25 @@ pub fn stratified_split(
     (train, test)
 }
 
-/// Reads every silver row in batches, handing each batch's values (row after row) to `each`.
+/// Reads every silver row in batches, handing each batch's values (row after row; only the given
+/// columns, if any) to `each`.
 fn for_each_batch(
     path: &Path,
     schema: &Schema,
     columns: Option<&[usize]>,
     mut each: impl FnMut(&[Value]) -> Result<(), DataError>,
 ) -> Result<(), DataError> {
+    let read = match columns {
+        Some(columns) => Schema {
+            columns: columns.iter().map(|&i| schema.columns[i].clone()).collect(),
+            ..schema.clone()
+        },
+        None => schema.clone(),
+    };
     let mut values = Vec::new();
-    for batch in columnar::read(path, columns)? {
+    for batch in columnar::read_rows(path, schema, columns)? {
         values.clear();
-        columnar::batch_to_rows(schema, &batch?, &mut values).map_err(|message| {
+        columnar::batch_to_rows(&read, &batch?, &mut values).map_err(|message| {
             DataError::CorruptLayer {
                 layer: "silver",
                 path: path.to_owned(),
@@ -129,13 +137,8 @@ pub fn build(
     let width = schema.columns.len();
 
     // Pass 1: the target column alone decides the split.
-    let target = schema.target_index();
-    let target_only = Schema {
-        columns: vec![schema.columns[target].clone()],
-        ..schema.clone()
-    };
     let mut labels = Vec::new();
-    for_each_batch(&silver, &target_only, Some(&[target]), |values| {
+    for_each_batch(&silver, schema, Some(&[schema.target_index()]), |values| {
         for value in values {
             match value {
                 Value::Category(c) => labels.push(*c),
