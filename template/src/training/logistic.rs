@@ -364,16 +364,6 @@ mod tests {
             model.iterations
         );
         // Rebuild the parameters and check the gradient directly.
-        let labels: Vec<u32> = y.iter().map(|&c| c as u32).collect();
-        let transposed = x.t();
-        let columns = transposed.as_standard_layout();
-        let objective = Objective {
-            columns: columns.as_slice().unwrap(),
-            labels: &labels,
-            n_features: 2,
-            n_classes: 3,
-            l2_penalty: 1.0,
-        };
         let theta: Vec<f64> = model
             .coefficients
             .chunks_exact(2)
@@ -381,44 +371,50 @@ mod tests {
             .flat_map(|(w, b)| [w[0], w[1], *b])
             .collect();
         let mut gradient = vec![0.0; theta.len()];
-        objective.evaluate(&theta, &mut gradient);
+        with_objective(1.0, |objective| objective.evaluate(&theta, &mut gradient));
         assert!(
             gradient.iter().all(|g| g.abs() <= GRADIENT_TOLERANCE),
             "{gradient:?}"
         );
     }
 
-    #[test]
-    fn gradient_matches_finite_differences() {
+    /// Runs `check` on the objective of [`noisy_problem`] with the given penalty.
+    fn with_objective<T>(l2_penalty: f64, check: impl FnOnce(&Objective) -> T) -> T {
         let (x, y) = noisy_problem();
         let labels: Vec<u32> = y.iter().map(|&c| c as u32).collect();
         let transposed = x.t();
         let columns = transposed.as_standard_layout();
-        let objective = Objective {
+        check(&Objective {
             columns: columns.as_slice().unwrap(),
             labels: &labels,
             n_features: 2,
             n_classes: 3,
-            l2_penalty: 10.0,
-        };
-        let theta = vec![0.3, -0.2, 0.1, -0.5, 0.4, 0.0, 0.2, 0.1, -0.3];
-        let mut gradient = vec![0.0; theta.len()];
-        objective.evaluate(&theta, &mut gradient);
-        let mut scratch = vec![0.0; theta.len()];
-        for i in 0..theta.len() {
-            let h = 1e-6;
-            let (mut up, mut down) = (theta.clone(), theta.clone());
-            up[i] += h;
-            down[i] -= h;
-            let numeric = (objective.evaluate(&up, &mut scratch)
-                - objective.evaluate(&down, &mut scratch))
-                / (2.0 * h);
-            assert!(
-                (numeric - gradient[i]).abs() < 1e-6,
-                "parameter {i}: {numeric} vs {}",
-                gradient[i]
-            );
-        }
+            l2_penalty,
+        })
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        with_objective(10.0, |objective| {
+            let theta = vec![0.3, -0.2, 0.1, -0.5, 0.4, 0.0, 0.2, 0.1, -0.3];
+            let mut gradient = vec![0.0; theta.len()];
+            objective.evaluate(&theta, &mut gradient);
+            let mut scratch = vec![0.0; theta.len()];
+            for i in 0..theta.len() {
+                let h = 1e-6;
+                let (mut up, mut down) = (theta.clone(), theta.clone());
+                up[i] += h;
+                down[i] -= h;
+                let numeric = (objective.evaluate(&up, &mut scratch)
+                    - objective.evaluate(&down, &mut scratch))
+                    / (2.0 * h);
+                assert!(
+                    (numeric - gradient[i]).abs() < 1e-6,
+                    "parameter {i}: {numeric} vs {}",
+                    gradient[i]
+                );
+            }
+        });
     }
 
     #[test]
