@@ -4,16 +4,22 @@
 //! that the UI, which does not depend on the core library, logs exactly like the API.
 
 use std::io::IsTerminal;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::prelude::*;
 
-/// Installs a stderr subscriber with `filter` (e.g. `info,tower_http=debug`); an invalid filter
-/// falls back to `info`. Colour codes only when stderr is a terminal: they garble container logs.
+/// Installs a stderr subscriber with `filter` (a default level and `target=level` directives, e.g.
+/// `info,tower_http=debug`); an invalid filter falls back to `info`. Colour codes only when stderr
+/// is a terminal: they garble container logs.
 pub fn init(filter: &str) {
-    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // `Targets` reads RUST_LOG's level directives without the regex engine `EnvFilter` compiles in.
+    let filter = filter
+        .parse::<Targets>()
+        .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
+        .finish()
+        .with(filter)
         .try_init();
 }

@@ -4,20 +4,25 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::prelude::*;
 
-/// Installs a stderr subscriber with `filter` (the `RUST_LOG` setting, e.g. `info`); an invalid
-/// filter falls back to `info`.
+/// Installs a stderr subscriber with `filter` (the `RUST_LOG` setting: a default level and
+/// `target=level` directives, e.g. `warn,my_crate=debug`); an invalid filter falls back to `info`.
 ///
 /// Logs go to stderr so that stdout stays clean for results a user may pipe elsewhere.
 pub fn init(filter: &str) {
-    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // `Targets` reads RUST_LOG's level directives without the regex engine `EnvFilter` compiles in.
+    let filter = filter
+        .parse::<Targets>()
+        .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         // Colour codes only help a human at a terminal; they garble CI logs and files.
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
+        .finish()
+        .with(filter)
         .try_init();
 }
 
