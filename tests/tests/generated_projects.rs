@@ -42,6 +42,165 @@ fn build_lint_and_test(preset: &str) {
         &["tests/lint/run-linters.sh", &dir.display().to_string()],
     );
     run(dir, "make", &["test"]);
+    if dir.join("api").is_dir() {
+        walk_the_serving_quick_start(dir);
+    }
+}
+
+/// A `make` target left running in the background (a server), stopped with its whole process group
+/// (make, cargo and the server) when dropped, even if the test fails.
+struct Background {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Background {
+    fn start(dir: &Path, target: &str) -> Self {
+        use std::os::unix::process::CommandExt;
+        let log = dir.join(format!("{target}.log"));
+        let file = std::fs::File::create(&log).expect("log file");
+        let child = Command::new("make")
+            .arg(target)
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", template_tests::shared_target_dir())
+            .env_remove("RUST_LOG")
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("make {target} starts: {e}"));
+        Self { child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a shell command as a user would type it; returns its stdout.
+fn shell(dir: &Path, command: &str) -> String {
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", command])
+        .current_dir(dir)
+        .output()
+        .expect("bash runs");
+    assert!(
+        output.status.success(),
+        "`{command}` failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The ```sh blocks of a Markdown file that call `curl`, as printed.
+fn curl_blocks(markdown: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(markdown).expect("markdown file");
+    text.split("```sh\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(block, _)| block.to_owned()))
+        .filter(|block| block.contains("curl "))
+        .collect()
+}
+
+/// The JSON blocks of a Markdown file.
+fn json_blocks(markdown: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(markdown).expect("markdown file");
+    text.split("```json\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```"))
+        .map(|(block, _)| serde_json::from_str(block).expect("documented JSON parses"))
+        .collect()
+}
+
+fn keys(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+/// The README's quick start and the serving docs, as a user walks them: `make promote`, `make serve`
+/// with the curl calls the docs print (on the default port), the generated CI's smoke test against
+/// it, and `make ui`.
+fn walk_the_serving_quick_start(dir: &Path) {
+    for port in [8080, 3000] {
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "port {port} is in use: the quick start serves on the documented default ports"
+        );
+    }
+    run(dir, "make", &["promote"]);
+    let api = Background::start(dir, "serve");
+    // The generated CI's step, as it runs there (the first `make serve` builds the release API).
+    let smoke = Command::new("deployment/scripts/smoke_test.sh")
+        .args(["--wait", "900"])
+        .current_dir(dir)
+        .output()
+        .expect("smoke_test.sh runs");
+    assert!(
+        smoke.status.success(),
+        "smoke_test.sh failed against make serve:\n{}{}\nmake serve:\n{}",
+        String::from_utf8_lossy(&smoke.stdout),
+        String::from_utf8_lossy(&smoke.stderr),
+        api.log()
+    );
+
+    let mut documented = Vec::new();
+    for doc in [dir.join("README.md"), dir.join("docs/src/serving.md")] {
+        if !doc.exists() {
+            continue;
+        }
+        let examples = json_blocks(&doc);
+        for block in curl_blocks(&doc) {
+            let answer: serde_json::Value = serde_json::from_str(&shell(dir, &block))
+                .unwrap_or_else(|e| {
+                    panic!("{}: `{block}` did not answer JSON: {e}", doc.display())
+                });
+            assert!(
+                answer["prediction"].is_string() && answer["probabilities"].is_object(),
+                "{}: `{block}` answered {answer}",
+                doc.display()
+            );
+            // A documented response must have the fields the API answers with.
+            for example in &examples {
+                assert_eq!(
+                    keys(example),
+                    keys(&answer),
+                    "{} documents a response the API does not give",
+                    doc.display()
+                );
+            }
+            documented.push(block);
+        }
+    }
+    assert!(
+        !documented.is_empty(),
+        "the docs show at least one curl call"
+    );
+
+    if dir.join("ui").is_dir() {
+        let ui = Background::start(dir, "ui");
+        let page = shell(
+            dir,
+            "for _ in $(seq 600); do curl -sf http://127.0.0.1:3000/ && exit 0; sleep 1; done; exit 1",
+        );
+        assert!(
+            page.contains("<form"),
+            "make ui did not serve the page:\n{page}\n{}",
+            ui.log()
+        );
+    }
 }
 
 fn read_json(path: &Path) -> serde_json::Value {
