@@ -200,7 +200,9 @@ pub fn render_markdown(inputs: &ReportInputs) -> String {
     let _ = writeln!(
         md,
         "| git commit | {} |",
-        m.git_commit.as_deref().unwrap_or("(not a git checkout)")
+        m.git_commit
+            .as_deref()
+            .unwrap_or("(unknown: not a git checkout, or no commit yet)")
     );
     let _ = writeln!(
         md,

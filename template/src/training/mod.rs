@@ -246,7 +246,8 @@ pub fn train(
     })
 }
 
-/// The current git commit of the working directory, if it is a git checkout with git installed.
+/// The current git commit of the working directory, if it is a git checkout with at least one
+/// commit and git is installed.
 pub fn git_commit() -> Option<String> {
     let output = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])

@@ -222,16 +222,21 @@ fn help(field: &Field) -> String {
 /// The form's pre-filled text: the API's typical value, rounded for people.
 fn default_text(field: &Field) -> String {
     match &field.default {
-        serde_json::Value::Number(n) => n.as_f64().map_or_else(
-            || n.to_string(),
-            |x| {
-                let rounded = (x * 100.0).round() / 100.0;
-                rounded.to_string()
-            },
-        ),
+        serde_json::Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), round_for_people),
         serde_json::Value::String(s) => s.clone(),
         _ => String::new(),
     }
+}
+
+/// Two decimals, or three significant digits for values below 1 (so a typical value of 0.0032 is
+/// not shown as 0): 44.449999 -> 44.45, 0.003215 -> 0.00322.
+fn round_for_people(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let decimals = (2 - x.abs().log10().floor() as i32).max(2);
+    let scale = 10f64.powi(decimals);
+    ((x * scale).round() / scale).to_string()
 }
 
 /// A class name made safe for an id attribute (letters, digits, `-` and `_`).
@@ -393,5 +398,19 @@ mod tests {
         );
         assert!(html.contains(r#"class="error" aria-live="polite">too long</span>"#));
         assert!(html.contains("Answered by model penguins version 1.2.3"));
+    }
+
+    #[test]
+    fn typical_values_keep_three_significant_digits() {
+        for (x, text) in [
+            (44.449999, "44.45"),
+            (0.003215, "0.00322"),
+            (0.5, "0.5"),
+            (4050.5, "4050.5"),
+            (-0.012345, "-0.0123"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(round_for_people(x), text, "{x}");
+        }
     }
 }
