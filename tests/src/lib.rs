@@ -54,7 +54,9 @@ impl Options {
         self.api || !(self.ui || self.docker || self.infrastructure)
     }
 
-    /// The options as `-d name=value` arguments.
+    /// The options as `-d name=value` arguments. Without the API, `ui`, `docker` and
+    /// `infrastructure` are not asked; cargo-generate then passes their `-d` values on as text,
+    /// which hooks/pre.rhai reads (so scripts that spell out `-d docker=false` keep working).
     pub fn defines(&self) -> Vec<String> {
         self.values()
             .into_iter()

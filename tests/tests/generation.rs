@@ -112,36 +112,65 @@ fn names_that_cannot_work_are_refused_before_anything_is_written() {
     }
 }
 
+/// Without the API, the options that need it (`ui`, `docker`, `infrastructure`) are not asked. Left
+/// out, they are off and a one-line note says so; given as false (`-d` passes text, a values file a
+/// boolean) they are accepted; given as true they contradict `api=false` and are refused with one
+/// sentence.
 #[test]
-fn option_combinations_without_the_api_are_refused() {
+fn without_the_api_the_options_that_need_it_are_off_or_refused() {
+    let generated = generate_ok("no-api", &["-d".into(), "api=false".into()]);
+    let output = stderr_and_stdout(&generated);
+    assert!(
+        output.contains("Note: ui, docker and infrastructure need the model API, so with api=false they are off."),
+        "no note:\n{output}"
+    );
+    let no_api = Options {
+        api: false,
+        ui: false,
+        docker: false,
+        infrastructure: false,
+        ..Options::defaults()
+    };
+    check_project(&generated.dir, &no_api);
+    let accepted = generate_ok("no-api", &no_api.defines());
+    check_project(&accepted.dir, &no_api);
+    // Only some of them spelled out: the others are still turned off, with the note.
+    let partly = generate_ok(
+        "no-api",
+        &[
+            "-d".into(),
+            "api=false".into(),
+            "-d".into(),
+            "docker=false".into(),
+        ],
+    );
+    check_project(&partly.dir, &no_api);
+    assert!(
+        stderr_and_stdout(&partly).contains("Note: ui and infrastructure need the model API"),
+        "{}",
+        stderr_and_stdout(&partly)
+    );
+
+    let values_file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(values_file.path(), "[values]\napi = false\ndocker = true\n")
+        .expect("write values file");
+    let values_file = values_file.path().display().to_string();
     let cases = [
         (
-            vec![
-                "-d",
-                "api=false",
-                "-d",
-                "ui=true",
-                "-d",
-                "docker=false",
-                "-d",
-                "infrastructure=false",
-            ],
-            "ui=true",
+            vec!["-d", "api=false", "-d", "ui=true"],
+            "ui=true needs the model API: set api=true",
         ),
         (
-            vec![
-                "-d",
-                "api=false",
-                "-d",
-                "ui=false",
-                "-d",
-                "infrastructure=false",
-            ],
-            "docker=true",
+            vec!["-d", "api=false", "-d", "docker=true"],
+            "docker=true needs the model API: set api=true",
         ),
         (
-            vec!["-d", "api=false", "-d", "docker=false"],
-            "infrastructure=true",
+            vec!["-d", "api=false", "-d", "infrastructure=true"],
+            "infrastructure=true needs the model API: set api=true",
+        ),
+        (
+            vec!["--values-file", &values_file],
+            "docker=true needs the model API: set api=true",
         ),
     ];
     for (args, message) in cases {
@@ -150,8 +179,8 @@ fn option_combinations_without_the_api_are_refused() {
         assert!(!generated.output.status.success(), "{args:?} was accepted");
         let output = stderr_and_stdout(&generated);
         assert!(
-            output.contains(message) && output.contains("set api=true"),
-            "{args:?}: unclear error:\n{output}"
+            output.contains(message),
+            "{args:?}: expected {message:?} in:\n{output}"
         );
         // cargo-generate 0.23 creates the destination before pre hooks run: it must stay empty.
         if generated.dir.exists() {

@@ -1,6 +1,7 @@
 //! Interactive generation in a pseudo-terminal, as a person runs it: the root cargo-generate.toml
 //! first asks which sub-template to expand, with `template` preselected; then the prompts come in
-//! order, every default is preselected, and the web UI is only offered when the API is generated.
+//! order, every default is preselected, and the questions that need the API (Docker, Kubernetes,
+//! the web UI) follow it and are only asked when the API is generated.
 
 use rexpect::session::PtySession;
 use template_tests::checks::check_project;
@@ -8,6 +9,7 @@ use template_tests::{Options, SUB_TEMPLATE, SUB_TEMPLATE_QUESTION};
 
 const ENTER: &str = "\r";
 const UP: &str = "\x1b[A";
+const DOWN: &str = "\x1b[B";
 
 /// Starts `cargo generate --path <template source> [subfolder]` with no answers given but `extra`,
 /// in a 150-column pseudo-terminal.
@@ -76,6 +78,51 @@ fn take_the_preselected_template(session: &mut PtySession, next: &str, keys: &st
     );
 }
 
+/// The prompts after the project name, in the order cargo-generate asks them when the API is on.
+const PROMPTS: [&str; 9] = [
+    "One-line description",
+    "License",
+    "CI/CD system",
+    "mdBook",
+    "notebooks",
+    "HTTP API",
+    "Dockerfiles",
+    "Kubernetes",
+    "web page",
+];
+
+/// The prompts that are only asked when the API is on: the last ones.
+const NEED_THE_API: [&str; 3] = ["Dockerfiles", "Kubernetes", "web page"];
+
+/// The note hooks/pre.rhai prints when the API is off and none of the options that need it was given.
+const NO_API_NOTE: &str =
+    "Note: ui, docker and infrastructure need the model API, so with api=false they are off.";
+
+/// The options of a project generated without the API.
+fn without_the_api(options: Options) -> Options {
+    Options {
+        api: false,
+        ui: false,
+        docker: false,
+        infrastructure: false,
+        ..options
+    }
+}
+
+/// Waits for the end of a generation without the API: none of the questions that need it was
+/// asked, the note says they are off, and cargo-generate succeeds.
+fn finish_without_the_api(session: &mut PtySession) {
+    let rest = plain(&session.exp_string("Done!").expect("generation finishes"));
+    for prompt in NEED_THE_API {
+        assert!(
+            !rest.contains(prompt),
+            "{prompt:?} was asked without the API:\n{rest}"
+        );
+    }
+    assert!(rest.contains(NO_API_NOTE), "no note:\n{rest}");
+    session.exp_eof().expect("cargo-generate exits");
+}
+
 #[test]
 fn accepting_every_default_gives_the_full_project() {
     let destination = tempfile::tempdir().expect("temp dir");
@@ -85,16 +132,11 @@ fn accepting_every_default_gives_the_full_project() {
         "Project Name",
         &format!("prompted-full{ENTER}"),
     );
-    answer(&mut session, "One-line description", ENTER);
-    answer(&mut session, "License", ENTER);
-    answer(&mut session, "HTTP API", ENTER);
-    answer(&mut session, "Dockerfiles", ENTER);
-    answer(&mut session, "CI/CD system", ENTER);
-    answer(&mut session, "Kubernetes", ENTER);
-    answer(&mut session, "mdBook", ENTER);
-    answer(&mut session, "notebooks", ENTER);
-    answer(&mut session, "web page", ENTER);
-    session.exp_string("Done!").expect("generation finishes");
+    for prompt in PROMPTS {
+        answer(&mut session, prompt, ENTER);
+    }
+    let rest = plain(&session.exp_string("Done!").expect("generation finishes"));
+    assert!(!rest.contains("Note:"), "a note with the API on:\n{rest}");
     session.exp_eof().expect("cargo-generate exits");
     check_project(
         &destination.path().join("prompted-full"),
@@ -102,8 +144,31 @@ fn accepting_every_default_gives_the_full_project() {
     );
 }
 
+/// Issue 14: "no" to the API and Enter to every other prompt used to abort after the last prompt
+/// (the Docker and Kubernetes defaults contradicted it) and leave an empty directory.
 #[test]
-fn without_the_api_the_ui_is_not_offered() {
+fn no_to_the_api_and_enter_to_everything_else_gives_a_project_without_serving() {
+    let destination = tempfile::tempdir().expect("temp dir");
+    let mut session = spawn(destination.path(), None, &[]);
+    take_the_preselected_template(
+        &mut session,
+        "Project Name",
+        &format!("prompted-no-api{ENTER}"),
+    );
+    for prompt in PROMPTS.iter().take_while(|prompt| **prompt != "HTTP API") {
+        answer(&mut session, prompt, ENTER);
+    }
+    answer(&mut session, "HTTP API", &format!("{UP}{ENTER}"));
+    finish_without_the_api(&mut session);
+    let project = destination.path().join("prompted-no-api");
+    for part in ["api", "ui", "deployment/docker", "infrastructure"] {
+        assert!(!project.join(part).exists(), "{part}/ was generated");
+    }
+    check_project(&project, &without_the_api(Options::defaults()));
+}
+
+#[test]
+fn without_the_api_the_questions_that_need_it_are_not_asked() {
     let destination = tempfile::tempdir().expect("temp dir");
     let mut session = spawn(destination.path(), None, &[]);
     take_the_preselected_template(
@@ -113,25 +178,16 @@ fn without_the_api_the_ui_is_not_offered() {
     );
     answer(&mut session, "One-line description", ENTER);
     answer(&mut session, "License", &format!("{UP}{UP}{ENTER}"));
-    answer(&mut session, "HTTP API", &format!("{UP}{ENTER}"));
-    answer(&mut session, "Dockerfiles", &format!("{UP}{ENTER}"));
-    answer(&mut session, "CI/CD system", ENTER);
-    answer(&mut session, "Kubernetes", &format!("{UP}{ENTER}"));
-    answer(&mut session, "mdBook", ENTER);
+    answer(&mut session, "CI/CD system", &format!("{DOWN}{ENTER}"));
+    answer(&mut session, "mdBook", &format!("{UP}{ENTER}"));
     answer(&mut session, "notebooks", ENTER);
-    let rest = session.exp_string("Done!").expect("generation finishes");
-    assert!(
-        !rest.contains("web page"),
-        "the UI was offered without the API:\n{rest}"
-    );
-    session.exp_eof().expect("cargo-generate exits");
+    answer(&mut session, "HTTP API", &format!("{UP}{ENTER}"));
+    finish_without_the_api(&mut session);
     let options = Options {
         license: "BSD-3-Clause",
-        api: false,
-        ui: false,
-        docker: false,
-        infrastructure: false,
-        ..Options::defaults()
+        ci: "gitlab",
+        docs: false,
+        ..without_the_api(Options::defaults())
     };
     check_project(&destination.path().join("prompted-core"), &options);
 }
@@ -151,16 +207,7 @@ fn naming_the_template_folder_skips_the_sub_template_question() {
         !before.contains("sub-template"),
         "the sub-template question was asked:\n{before}"
     );
-    for prompt in [
-        "License",
-        "HTTP API",
-        "Dockerfiles",
-        "CI/CD system",
-        "Kubernetes",
-        "mdBook",
-        "notebooks",
-        "web page",
-    ] {
+    for prompt in &PROMPTS[1..] {
         answer(&mut session, prompt, ENTER);
     }
     session.exp_string("Done!").expect("generation finishes");

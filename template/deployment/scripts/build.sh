@@ -4,11 +4,11 @@ set -euo pipefail
 
 usage() {
     cat <<'USAGE'
-Usage: deployment/scripts/build.sh [binaries{% if api and docker %}|images{% endif %}] [options]
+Usage: deployment/scripts/build.sh [binaries{% if api and with_docker %}|images{% endif %}] [options]
 
 Targets:
   binaries        cargo build --release --locked of the whole workspace (the default)
-{%- if api and docker %}
+{%- if api and with_docker %}
   images          the container image{% if web_ui %}s (api, ui){% else %} of the api{% endif %}, from deployment/docker/
                   (needs a promoted model: make all promote)
 
@@ -27,7 +27,7 @@ die() {
 }
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-{%- if api and docker %}
+{%- if api and with_docker %}
 
 # The services of the project, each with an image and a deployment.
 components=(api{% if web_ui %} ui{% endif %})
@@ -38,14 +38,14 @@ if [[ $# -gt 0 && $1 != -* ]]; then
     target=$1
     shift
 fi
-{%- if api and docker %}
+{%- if api and with_docker %}
 tag=""
 registry=""
 push=false
 {%- endif %}
 while [[ $# -gt 0 ]]; do
     case $1 in
-{%- if api and docker %}
+{%- if api and with_docker %}
         --tag)
             [[ $# -ge 2 ]] || die "--tag needs a value"
             tag=$2
@@ -76,7 +76,7 @@ build_binaries() {
     cargo build --release --locked --workspace
     echo "Binaries are in target/release/"
 }
-{%- if api and docker %}
+{%- if api and with_docker %}
 
 build_images() {
     command -v docker >/dev/null || die "docker is not installed"
@@ -103,7 +103,7 @@ build_images() {
 
 case $target in
     binaries) build_binaries ;;
-{%- if api and docker %}
+{%- if api and with_docker %}
     images) build_images ;;
 {%- endif %}
     *)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploys {{project-name}}{% if infrastructure %} to a Kubernetes environment (an overlay of infrastructure/){% endif %}{% if infrastructure and docker %} or{% endif %}{% if docker %} to this machine with docker compose{% endif %}.
+# Deploys {{project-name}}{% if with_infrastructure %} to a Kubernetes environment (an overlay of infrastructure/){% endif %}{% if with_infrastructure and with_docker %} or{% endif %}{% if with_docker %} to this machine with docker compose{% endif %}.
 set -euo pipefail
 
 usage() {
@@ -7,16 +7,16 @@ usage() {
 Usage: deployment/scripts/deploy.sh ENVIRONMENT [options]
 
 Environments:
-{%- if infrastructure %}
+{%- if with_infrastructure %}
   dev, prod         kubectl apply -k infrastructure/overlays/ENVIRONMENT, then wait for the rollouts
 {%- endif %}
-{%- if docker %}
+{%- if with_docker %}
   compose           docker compose up on this machine (deployment/docker/compose.yaml), health-gated
 {%- endif %}
 
 Options:
-  --tag TAG           image tag to deploy (default: the one in the overlay{% if docker %}, "dev" for compose{% endif %})
-{%- if infrastructure %}
+  --tag TAG           image tag to deploy (default: the one in the overlay{% if with_docker %}, "dev" for compose{% endif %})
+{%- if with_infrastructure %}
   --registry PREFIX   registry prefix of the images, e.g. ghcr.io/acme (Kubernetes only)
   --context NAME      kubectl context to use (default: the current one)
 {%- endif %}
@@ -33,7 +33,7 @@ die() {
 }
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-{%- if infrastructure %}
+{%- if with_infrastructure %}
 
 # The services of the project, each with an image and a deployment.
 components=(api{% if web_ui %} ui{% endif %})
@@ -50,10 +50,10 @@ case $environment in
         usage
         exit 0
         ;;
-{%- if infrastructure %}
+{%- if with_infrastructure %}
     dev | prod) ;;
 {%- endif %}
-{%- if docker %}
+{%- if with_docker %}
     compose) ;;
 {%- endif %}
     *)
@@ -64,7 +64,7 @@ esac
 
 tag=""
 dry_run=false
-{%- if infrastructure %}
+{%- if with_infrastructure %}
 registry=""
 kubectl_args=()
 tmp=""
@@ -77,7 +77,7 @@ while [[ $# -gt 0 ]]; do
             tag=$2
             shift 2
             ;;
-{%- if infrastructure %}
+{%- if with_infrastructure %}
         --registry)
             [[ $# -ge 2 ]] || die "--registry needs a value"
             registry=${2%/}
@@ -103,7 +103,7 @@ while [[ $# -gt 0 ]]; do
             ;;
     esac
 done
-{%- if infrastructure %}
+{%- if with_infrastructure %}
 
 deploy_kubernetes() {
     command -v kubectl >/dev/null || die "kubectl is not installed"
@@ -145,7 +145,7 @@ deploy_kubernetes() {
     echo "Deployed to namespace $namespace"
 }
 {%- endif %}
-{%- if docker %}
+{%- if with_docker %}
 
 deploy_compose() {
     command -v docker >/dev/null || die "docker is not installed"
@@ -161,10 +161,10 @@ deploy_compose() {
 {%- endif %}
 
 case $environment in
-{%- if infrastructure %}
+{%- if with_infrastructure %}
     dev | prod) deploy_kubernetes ;;
 {%- endif %}
-{%- if docker %}
+{%- if with_docker %}
     compose) deploy_compose ;;
 {%- endif %}
 esac
