@@ -135,6 +135,125 @@ fn the_quality_gate_fails_a_weak_model() {
     assert!(run(d, TEST_MODEL, &[], &lenient).status.success());
 }
 
+{%- if api %}
+
+/// The trained model's directory in a project folder.
+fn model_dir(project: &Path) -> std::path::PathBuf {
+    let name = format!("{}-{}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+    project.join("src/models").join(name)
+}
+
+#[test]
+fn promotion_requires_a_passing_gate_result_for_this_exact_model() {
+    use {{crate_name}}::artifact::{self, Model};
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let current = d.join("api/models/current");
+    assert!(run(d, MAKE_DATASET, &[], &[]).status.success());
+    assert!(run(d, TRAIN_MODEL, &[], &[]).status.success());
+    // Not evaluated yet: refused, and nothing is copied.
+    let output = run(d, PROMOTE_MODEL, &[], &[]);
+    assert_clean_failure(&output, "has no quality gate result");
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    assert!(!current.exists());
+
+    // After a passing gate the model and its gate result are copied byte for byte.
+    assert!(run(d, TEST_MODEL, &[], &[]).status.success());
+    let output = run(d, PROMOTE_MODEL, &[], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("quality gate passed"));
+    for file in ["SHA256SUMS", "metadata.json", "gate.json"] {
+        assert_eq!(
+            std::fs::read(current.join(file)).unwrap(),
+            std::fs::read(model_dir(d).join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    assert!(Model::load(&current).is_ok());
+    assert_eq!(artifact::gate_override(&current).unwrap(), None);
+    let served = std::fs::read(current.join("SHA256SUMS")).unwrap();
+
+    // Retraining replaces the model and its gate result.
+    let weak = ["--algorithm", "decision_tree", "--max-depth", "1"];
+    assert!(run(d, TRAIN_MODEL, &weak, &[]).status.success());
+    assert_clean_failure(
+        &run(d, PROMOTE_MODEL, &[], &[]),
+        "has no quality gate result",
+    );
+    // A passing result of another model does not vouch for this one.
+    std::fs::copy(current.join("gate.json"), model_dir(d).join("gate.json")).unwrap();
+    assert_clean_failure(&run(d, PROMOTE_MODEL, &[], &[]), "is about another model");
+    // A failed gate is refused, naming the failed metrics.
+    assert_clean_failure(&run(d, TEST_MODEL, &[], &[]), "quality gate failed");
+    let output = run(d, PROMOTE_MODEL, &[], &[]);
+    assert_clean_failure(&output, "failed the quality gate");
+    assert!(stderr(&output).contains("< 0.9000"), "{}", stderr(&output));
+    // A gate passed under laxer thresholds than the configured ones is refused too ...
+    let lenient = [("GATE_MIN_ACCURACY", "0.3"), ("GATE_MIN_MACRO_F1", "0.3")];
+    assert!(run(d, TEST_MODEL, &[], &lenient).status.success());
+    assert_clean_failure(
+        &run(d, PROMOTE_MODEL, &[], &[]),
+        "below the configured minimum 0.9 (GATE_MIN_ACCURACY)",
+    );
+    assert_eq!(
+        std::fs::read(current.join("SHA256SUMS")).unwrap(),
+        served,
+        "a refused promotion leaves the served model alone"
+    );
+    // ... unless promotion is configured with the same thresholds.
+    let output = run(d, PROMOTE_MODEL, &[], &lenient);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn overriding_the_gate_is_loud_and_recorded_in_the_metadata() {
+    use {{crate_name}}::artifact::{self, Model};
+    use {{crate_name}}::utils::hashing;
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let current = d.join("api/models/current");
+    assert!(run(d, MAKE_DATASET, &[], &[]).status.success());
+    let weak = ["--algorithm", "decision_tree", "--max-depth", "1"];
+    assert!(run(d, TRAIN_MODEL, &weak, &[]).status.success());
+    assert!(!run(d, TEST_MODEL, &[], &[]).status.success());
+
+    let output = run(d, PROMOTE_MODEL, &["--allow-failed-gate"], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("WARNING") && err.contains("WITHOUT passing the quality gate"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("QUALITY GATE OVERRIDDEN"));
+    // The promoted model still verifies, and says it was let through.
+    let model = Model::load(&current).unwrap();
+    assert_eq!(model.metadata.algorithm, "decision_tree");
+    let record = artifact::gate_override(&current).unwrap().unwrap();
+    assert!(
+        record.refused_because.contains("failed the quality gate"),
+        "{record:?}"
+    );
+    let sums = std::fs::read(model_dir(d).join("SHA256SUMS")).unwrap();
+    let trained = hashing::sha256_hex(&sums);
+    assert_eq!(record.source_checksum, trained);
+    // The overridden copy is a different artifact: promoting it again needs the override again.
+    let again = ["--model-dir", "api/models/current", "--to", "elsewhere"];
+    assert_clean_failure(&run(d, PROMOTE_MODEL, &again, &[]), "about another model");
+
+    // The override never lets a corrupt model through.
+    let model_file = model_dir(d).join("model.json");
+    let mut bytes = std::fs::read(&model_file).unwrap();
+    bytes.insert(1, b' ');
+    std::fs::write(&model_file, bytes).unwrap();
+    assert_clean_failure(
+        &run(d, PROMOTE_MODEL, &["--allow-failed-gate"], &[]),
+        "does not match its checksum",
+    );
+}
+{%- endif %}
+
 #[test]
 fn user_mistakes_get_one_clear_error_line() {
     let dir = tempfile::tempdir().unwrap();

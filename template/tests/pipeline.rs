@@ -190,6 +190,58 @@ fn saved_model_round_trips_and_refuses_tampering() {
     ));
 }
 
+#[test]
+fn promotion_trusts_only_a_passing_gate_result_for_this_model_and_split() {
+    use {{crate_name}}::artifact::{self, GateRefusal};
+    use {{crate_name}}::artifact::{GateVerdict, PromoteError};
+    use {{crate_name}}::evaluation::{self, GateRecord, Thresholds};
+
+    let dir = tempfile::tempdir().unwrap();
+    build_layers(dir.path(), SAMPLE_CSV, 42);
+    let (_, model) = train(dir.path(), Algorithm::LogisticRegression);
+    let source = dir.path().join("models/test-1");
+    let target = dir.path().join("served/current");
+    model.save(&source).unwrap();
+    let (_, checksum) = Model::load_with_checksum(&source).unwrap();
+    let thresholds = Thresholds {
+        min_accuracy: 0.9,
+        min_macro_f1: 0.9,
+    };
+    let mut record = GateRecord {
+        model: "test-1".into(),
+        model_checksum: checksum.clone(),
+        test_data_sha256: "0".repeat(64),
+        thresholds: thresholds.clone(),
+        gate: evaluation::quality_gate(&model.metadata.metrics, &thresholds),
+        evaluated_at: "2024-01-01T00:00:00Z".into(),
+    };
+    assert!(record.gate.passed);
+    // The right model, but evaluated on another test split.
+    artifact::write_gate_record(&source, &record).unwrap();
+    let err = artifact::promote(&source, &target, &thresholds, false).unwrap_err();
+    assert!(
+        matches!(err, PromoteError::Gate(GateRefusal::OtherSplit { .. })),
+        "{err}"
+    );
+    assert!(!target.exists(), "a refused promotion copies nothing");
+
+    record.test_data_sha256 = model.metadata.test_data_sha256.clone();
+    artifact::write_gate_record(&source, &record).unwrap();
+    let stricter = Thresholds {
+        min_accuracy: 0.999_999,
+        ..thresholds.clone()
+    };
+    let err = artifact::promote(&source, &target, &stricter, false).unwrap_err();
+    assert!(
+        matches!(err, PromoteError::Gate(GateRefusal::LaxThreshold { .. })),
+        "{err}"
+    );
+    let promoted = artifact::promote(&source, &target, &thresholds, false).unwrap();
+    assert_eq!(promoted.checksum, checksum, "copied byte for byte");
+    assert_eq!(promoted.gate, GateVerdict::Passed(record));
+    assert_eq!(Model::load(&target).unwrap().metadata, model.metadata);
+}
+
 /// A validated value as a client sends it.
 fn as_json(column: &Column, value: Value) -> serde_json::Value {
     match (value, &column.kind) {

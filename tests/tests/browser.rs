@@ -56,7 +56,7 @@ fn the_web_ui_shows_the_api_prediction_in_a_real_browser() {
         &["--values-file".into(), values_file.display().to_string()],
     );
     let dir = &project.dir;
-    run(dir, "make", &["data", "train", "promote"]);
+    run(dir, "make", &["data", "train", "evaluate", "promote"]);
     run(dir, "cargo", &["build", "--workspace"]);
     let bin = shared_target_dir().join("debug");
     let logs = tempfile::tempdir().expect("temp dir");

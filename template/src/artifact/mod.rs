@@ -4,10 +4,10 @@
 //! class probabilities, shared by the API (one record or a batch) and batch scoring.
 
 use crate::data::schema::{FeatureSchema, RecordError, Schema, Value};
-use crate::evaluation::Metrics;
+use crate::evaluation::{GateRecord, Metrics, Thresholds};
 use crate::features::{Preprocessor, RawRecord};
 use crate::training::{Classifier, Hyperparameters, argmax};
-use crate::utils::{fs, hashing};
+use crate::utils::{fs, hashing, time};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -98,9 +98,15 @@ impl Model {
     /// Returns [`ArtifactError::Missing`] for an absent file, [`ArtifactError::ChecksumMismatch`]
     /// for a modified one, and [`ArtifactError::Corrupt`] for unreadable content.
     pub fn load(dir: &Path) -> Result<Self, ArtifactError> {
+        Self::load_with_checksum(dir).map(|(model, _)| model)
+    }
+
+    /// [`Model::load`], also returning the artifact's checksum: the SHA-256 of the `SHA256SUMS`
+    /// that was verified, one value that changes whenever any file of the model does.
+    pub fn load_with_checksum(dir: &Path) -> Result<(Self, String), ArtifactError> {
         let checksums_path = dir.join(CHECKSUMS_FILE);
-        let checksums = read(&checksums_path)?;
-        let checksums = parse_checksums(&checksums).ok_or_else(|| ArtifactError::Corrupt {
+        let sums_bytes = read(&checksums_path)?;
+        let checksums = parse_checksums(&sums_bytes).ok_or_else(|| ArtifactError::Corrupt {
             path: checksums_path.clone(),
             message: "expected one `<sha256>  <file>` line per artifact file".into(),
         })?;
@@ -133,7 +139,7 @@ impl Model {
                 message: "the metadata's features differ from the preprocessor's".into(),
             });
         }
-        Ok(model)
+        Ok((model, hashing::sha256_hex(&sums_bytes)))
     }
 
     /// Writes the model directory atomically (staged next to `dir`, then swapped in).
@@ -246,20 +252,301 @@ fn parse_checksums(bytes: &[u8]) -> Option<BTreeMap<String, String>> {
         .collect()
 }
 
-/// Copies a verified model directory byte for byte to `target` (the serving location),
-/// replacing the previous one atomically, and returns the promoted model as loaded from `target`.
-pub fn promote(source: &Path, target: &Path) -> Result<Model, ArtifactError> {
-    Model::load(source)?;
+/// The quality gate's verdict on the model (a [`GateRecord`], JSON), written by
+/// `test_model`. It is not listed in `SHA256SUMS`, since evaluating a model does not change it;
+/// instead it names the checksum of the model it judged and the test split it used.
+pub const GATE_FILE: &str = "gate.json";
+
+/// The key of metadata.json that records a promotion overriding the gate ([`GateOverride`]).
+pub const GATE_OVERRIDE_KEY: &str = "gate_override";
+
+/// Writes `record` as the model directory's gate result ([`GATE_FILE`]), atomically.
+pub fn write_gate_record(dir: &Path, record: &GateRecord) -> Result<(), ArtifactError> {
+    let path = dir.join(GATE_FILE);
+    fs::write_json_atomic(&path, record).map_err(|source| ArtifactError::Io { path, source })
+}
+
+/// Why promotion refuses a model: its gate result is missing, failed, or is not about it.
+#[derive(Debug, thiserror::Error)]
+pub enum GateRefusal {
+    #[error(
+        "it has no quality gate result ({path} is missing): run the gate on it first (test_model, `make evaluate`)"
+    )]
+    Missing { path: PathBuf },
+    #[error(
+        "its gate result {path} is unreadable ({message}): run the gate again (test_model, `make evaluate`)"
+    )]
+    Unreadable { path: PathBuf, message: String },
+    #[error(
+        "its gate result {path} is about another model (checksum {recorded}, this model's is {actual}): run the gate on this model (test_model, `make evaluate`)"
+    )]
+    OtherModel {
+        path: PathBuf,
+        recorded: String,
+        actual: String,
+    },
+    #[error(
+        "its gate result {path} was computed on another test split (sha256 {recorded}, the model's held-out split is {expected}): run the gate again (test_model, `make evaluate`)"
+    )]
+    OtherSplit {
+        path: PathBuf,
+        recorded: String,
+        expected: String,
+    },
+    #[error("it failed the quality gate on {evaluated_at}: {failures}")]
+    Failed {
+        evaluated_at: String,
+        failures: String,
+    },
+    #[error(
+        "its gate passed with {metric} >= {recorded}, below the configured minimum {configured} ({setting}): run the gate with the configured thresholds (test_model, `make evaluate`)"
+    )]
+    LaxThreshold {
+        metric: &'static str,
+        setting: &'static str,
+        recorded: f64,
+        configured: f64,
+    },
+}
+
+/// Checks that `dir`'s gate result is about this exact model (`checksum`, from
+/// [`Model::load_with_checksum`]) and its held-out test split, that it passed, and that it held the
+/// model to thresholds at least as strict as `thresholds`.
+pub fn check_gate(
+    dir: &Path,
+    model: &Model,
+    checksum: &str,
+    thresholds: &Thresholds,
+) -> Result<GateRecord, GateRefusal> {
+    let path = dir.join(GATE_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(GateRefusal::Missing { path });
+        }
+        Err(err) => {
+            return Err(GateRefusal::Unreadable {
+                path,
+                message: err.to_string(),
+            });
+        }
+    };
+    let record: GateRecord =
+        serde_json::from_slice(&bytes).map_err(|err| GateRefusal::Unreadable {
+            path: path.clone(),
+            message: err.to_string(),
+        })?;
+    if record.model_checksum != checksum {
+        return Err(GateRefusal::OtherModel {
+            path,
+            recorded: record.model_checksum,
+            actual: checksum.to_owned(),
+        });
+    }
+    if record.test_data_sha256 != model.metadata.test_data_sha256 {
+        return Err(GateRefusal::OtherSplit {
+            path,
+            recorded: record.test_data_sha256,
+            expected: model.metadata.test_data_sha256.clone(),
+        });
+    }
+    if !record.gate.passed || record.gate.checks.iter().any(|c| !c.passed) {
+        let failures = record.gate.failures();
+        return Err(GateRefusal::Failed {
+            evaluated_at: record.evaluated_at,
+            failures: if failures.is_empty() {
+                "the record says it failed".to_owned()
+            } else {
+                failures
+            },
+        });
+    }
+    for (metric, setting, recorded, configured) in [
+        (
+            "accuracy",
+            "GATE_MIN_ACCURACY",
+            record.thresholds.min_accuracy,
+            thresholds.min_accuracy,
+        ),
+        (
+            "macro_f1",
+            "GATE_MIN_MACRO_F1",
+            record.thresholds.min_macro_f1,
+            thresholds.min_macro_f1,
+        ),
+    ] {
+        if recorded < configured {
+            return Err(GateRefusal::LaxThreshold {
+                metric,
+                setting,
+                recorded,
+                configured,
+            });
+        }
+    }
+    Ok(record)
+}
+
+/// Recorded under [`GATE_OVERRIDE_KEY`] in the metadata.json of a model promoted although the
+/// gate refused it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateOverride {
+    /// Why the gate refused the model.
+    pub refused_because: String,
+    /// Checksum of the trained model that was promoted (the promoted copy's differs, since its
+    /// metadata carries this record).
+    pub source_checksum: String,
+    pub overridden_at: String,
+}
+
+/// The metadata.json of an overridden promotion: the model's metadata plus [`GateOverride`].
+#[derive(Serialize)]
+struct OverriddenMetadata<'a> {
+    #[serde(flatten)]
+    metadata: &'a ModelMetadata,
+    gate_override: &'a GateOverride,
+}
+
+/// The gate override recorded in a model directory's metadata.json, if any.
+pub fn gate_override(dir: &Path) -> Result<Option<GateOverride>, ArtifactError> {
+    let bytes = read(&dir.join(METADATA_FILE))?;
+    let metadata: serde_json::Value = decode(dir, METADATA_FILE, &bytes)?;
+    metadata
+        .get(GATE_OVERRIDE_KEY)
+        .map(|value| {
+            serde_json::from_value(value.clone()).map_err(|err| ArtifactError::Corrupt {
+                path: dir.join(METADATA_FILE),
+                message: err.to_string(),
+            })
+        })
+        .transpose()
+}
+
+/// A promotion refused, or one that could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum PromoteError {
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    #[error(transparent)]
+    Gate(#[from] GateRefusal),
+}
+
+/// What vouches for a promoted model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GateVerdict {
+    /// The model passed the gate; its gate result was promoted with it.
+    Passed(GateRecord),
+    /// The gate refused the model and the override was recorded in its metadata.
+    Overridden(GateOverride),
+}
+
+/// A promoted model, as loaded from the serving location.
+#[derive(Debug, Clone)]
+pub struct Promoted {
+    pub model: Model,
+    /// The promoted artifact's checksum (what the API reports).
+    pub checksum: String,
+    pub gate: GateVerdict,
+}
+
+/// Installs a verified model that passed the quality gate (see [`check_gate`]) at `target` (the
+/// serving location), replacing the previous one atomically once the copy verifies, and returns it
+/// as the API will load it. Its files and its gate result are copied byte for byte, so the served
+/// checksum is the trained model's.
+///
+/// A model the gate refuses is not copied: the [`GateRefusal`] says why. With
+/// `allow_failed_gate` it is installed anyway, with a [`GateOverride`] added to its metadata (and
+/// `SHA256SUMS` updated to match). A model whose checksums do not verify is never installed.
+pub fn promote(
+    source: &Path,
+    target: &Path,
+    thresholds: &Thresholds,
+    allow_failed_gate: bool,
+) -> Result<Promoted, PromoteError> {
+    let (model, checksum) = Model::load_with_checksum(source)?;
+    let overridden = match check_gate(source, &model, &checksum, thresholds) {
+        Ok(_) => None,
+        Err(refusal) if !allow_failed_gate => return Err(refusal.into()),
+        Err(refusal) => Some(GateOverride {
+            refused_because: refusal.to_string(),
+            source_checksum: checksum.clone(),
+            overridden_at: time::now_rfc3339(),
+        }),
+    };
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| ArtifactError::Io { path, source }
     };
-    let staging = fs::staging_dir(target).map_err(io(target))?;
-    for file in ARTIFACT_FILES.into_iter().chain([CHECKSUMS_FILE]) {
-        let bytes = read(&source.join(file))?;
-        fs::write_atomic(&staging.join(file), &bytes).map_err(io(&staging.join(file)))?;
+    // The bytes copied must be the ones verified (the source could change meanwhile).
+    let sums = read(&source.join(CHECKSUMS_FILE))?;
+    let same_sums = hashing::sha256_hex(&sums) == checksum;
+    let expected = parse_checksums(&sums).unwrap_or_default();
+    let mut files = Vec::new();
+    for file in ARTIFACT_FILES {
+        let path = source.join(file);
+        let bytes = read(&path)?;
+        let actual = hashing::sha256_hex(&bytes);
+        if !same_sums || expected.get(file) != Some(&actual) {
+            return Err(ArtifactError::ChecksumMismatch {
+                path,
+                expected: expected.get(file).cloned().unwrap_or_default(),
+                actual,
+            }
+            .into());
+        }
+        files.push((file, bytes));
     }
+    files.push((CHECKSUMS_FILE, sums));
+    if let Some(record) = &overridden {
+        let metadata = to_json(&OverriddenMetadata {
+            metadata: &model.metadata,
+            gate_override: record,
+        });
+        files.retain(|(file, _)| *file != METADATA_FILE && *file != CHECKSUMS_FILE);
+        files.push((METADATA_FILE, metadata));
+        let sums: String = files
+            .iter()
+            .map(|(file, bytes)| format!("{}  {file}\n", hashing::sha256_hex(bytes)))
+            .collect();
+        files.push((CHECKSUMS_FILE, sums.into_bytes()));
+    }
+    // The gate result travels with the model: after an override it shows what the gate said.
+    match std::fs::read(source.join(GATE_FILE)) {
+        Ok(bytes) => files.push((GATE_FILE, bytes)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(io(&source.join(GATE_FILE))(err).into()),
+    }
+
+    let staging = fs::staging_dir(target).map_err(io(target))?;
+    let staged = stage(&staging, &files, overridden, thresholds);
+    if staged.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    let promoted = staged?;
     fs::replace_dir(&staging, target).map_err(io(target))?;
-    // What the API will read must verify too.
-    Model::load(target)
+    Ok(promoted)
+}
+
+/// Writes the promoted files into `staging` and checks them as the API will read them, before
+/// anything replaces the served model.
+fn stage(
+    staging: &Path,
+    files: &[(&str, Vec<u8>)],
+    overridden: Option<GateOverride>,
+    thresholds: &Thresholds,
+) -> Result<Promoted, PromoteError> {
+    for (file, bytes) in files {
+        let path = staging.join(file);
+        fs::write_atomic(&path, bytes).map_err(|source| ArtifactError::Io { path, source })?;
+    }
+    let (model, checksum) = Model::load_with_checksum(staging)?;
+    let gate = match overridden {
+        Some(record) => GateVerdict::Overridden(record),
+        None => GateVerdict::Passed(check_gate(staging, &model, &checksum, thresholds)?),
+    };
+    Ok(Promoted {
+        model,
+        checksum,
+        gate,
+    })
 }

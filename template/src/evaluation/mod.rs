@@ -99,6 +99,36 @@ pub struct GateReport {
     pub checks: Vec<GateCheck>,
 }
 
+/// The gate's verdict on one exact model, kept in its directory (`gate.json`) by `test_model` so
+/// that promotion can check it. It names the model by checksum and the test split by hash, so a
+/// verdict cannot be mistaken for one about another model or split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateRecord {
+    /// `<name>-<version>` of the evaluated model.
+    pub model: String,
+    /// SHA-256 of the model's `SHA256SUMS`: the exact artifact evaluated (the API reports the same
+    /// value as the served model's `checksum`).
+    pub model_checksum: String,
+    /// SHA-256 of the gold test split the metrics were computed on.
+    pub test_data_sha256: String,
+    /// The thresholds the model was held to.
+    pub thresholds: Thresholds,
+    pub gate: GateReport,
+    pub evaluated_at: String,
+}
+
+impl GateReport {
+    /// The failed checks as `metric value < threshold`, comma-separated (empty if none failed).
+    pub fn failures(&self) -> String {
+        self.checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| format!("{} {:.4} < {:.4}", c.metric, c.value, c.threshold))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Checks `metrics` against `thresholds`; the gate passes only if every check does.
 pub fn quality_gate(metrics: &Metrics, thresholds: &Thresholds) -> GateReport {
     let check = |metric: &str, value: f64, threshold: f64| GateCheck {

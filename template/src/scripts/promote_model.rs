@@ -1,16 +1,21 @@
-//! promote_model: installs a verified model where the API serves it from.
+//! promote_model: installs a verified model that passed the quality gate where the API serves it from.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use {{crate_name}}::artifact;
+use {{crate_name}}::artifact::{self, GateVerdict, PromoteError};
+use {{crate_name}}::evaluation::Thresholds;
 use {{crate_name}}::utils::config::Settings;
 use {{crate_name}}::utils::logging;
 
-/// Verify a trained model's checksums and copy it atomically to the serving location.
+/// Verify a trained model's checksums and quality gate result, and copy it atomically to the
+/// serving location.
 ///
+/// The model must have passed the gate: its gate.json, written by test_model (`make evaluate`),
+/// must be about this exact model and its held-out test split, and hold it to thresholds at least
+/// as strict as the configured GATE_MIN_*. Otherwise nothing is copied and the exit code is 1.
 /// The previous promoted model is replaced in one step, so the API never sees a partial copy.
 #[derive(Parser)]
 #[command(version, about)]
@@ -21,6 +26,10 @@ struct Cli {
     /// Destination directory [env: PROMOTE_DIR]
     #[arg(long)]
     to: Option<PathBuf>,
+    /// Promote even though the gate result is missing, failed or about another model; the
+    /// override is recorded in the promoted model's metadata.json (gate_override)
+    #[arg(long)]
+    allow_failed_gate: bool,
 }
 
 fn main() -> ExitCode {
@@ -32,21 +41,60 @@ fn run(cli: Cli) -> Result<()> {
     logging::init(&settings.log_filter);
     let source = cli.model_dir.unwrap_or_else(|| settings.model_dir());
     let target = cli.to.unwrap_or(settings.promote_dir);
-    let model = artifact::promote(&source, &target).with_context(|| {
-        format!(
-            "cannot promote {} to {}",
-            source.display(),
-            target.display()
-        )
-    })?;
-    let m = &model.metadata;
+    let thresholds = Thresholds {
+        min_accuracy: settings.gate_min_accuracy,
+        min_macro_f1: settings.gate_min_macro_f1,
+    };
+    let promoted = artifact::promote(&source, &target, &thresholds, cli.allow_failed_gate)
+        .map_err(|err| match err {
+            PromoteError::Gate(refusal) => anyhow::anyhow!(
+                "refusing to promote {}: {refusal}. Nothing was copied \
+                 (--allow-failed-gate overrides the gate)",
+                source.display()
+            ),
+            err => anyhow::Error::new(err).context(format!(
+                "cannot promote {} to {}",
+                source.display(),
+                target.display()
+            )),
+        })?;
+    let m = &promoted.model.metadata;
+    let name = format!("{}-{}", m.name, m.version);
+    match &promoted.gate {
+        GateVerdict::Passed(record) => {
+            let checks: Vec<String> = record
+                .gate
+                .checks
+                .iter()
+                .map(|c| format!("{} {:.4} >= {:.4}", c.metric, c.value, c.threshold))
+                .collect();
+            println!(
+                "promoted {name} ({}, quality gate passed: {}) -> {}",
+                m.algorithm,
+                checks.join(", "),
+                target.display()
+            );
+        }
+        GateVerdict::Overridden(record) => {
+            eprintln!(
+                "WARNING: {name} is promoted WITHOUT passing the quality gate (--allow-failed-gate): {}",
+                record.refused_because
+            );
+            eprintln!(
+                "WARNING: the override is recorded in {} ({})",
+                target.join(artifact::METADATA_FILE).display(),
+                artifact::GATE_OVERRIDE_KEY
+            );
+            println!(
+                "promoted {name} ({}, QUALITY GATE OVERRIDDEN) -> {}",
+                m.algorithm,
+                target.display()
+            );
+        }
+    }
     println!(
-        "promoted {}-{} ({}, test accuracy {:.4}) -> {}",
-        m.name,
-        m.version,
-        m.algorithm,
-        m.metrics.accuracy,
-        target.display()
+        "checksum {} (the API reports it as the model's checksum)",
+        promoted.checksum
     );
     Ok(())
 }

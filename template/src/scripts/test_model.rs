@@ -6,16 +6,18 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use {{crate_name}}::Model;
+use {{crate_name}}::artifact::{self, Model};
 use {{crate_name}}::data::gold;
-use {{crate_name}}::evaluation::{self, GateReport, Metrics, Thresholds};
+use {{crate_name}}::evaluation::{self, GateRecord, Metrics};
+use {{crate_name}}::evaluation::{GateReport, Thresholds};
 use {{crate_name}}::utils::config::Settings;
 use {{crate_name}}::utils::{fs, logging, paths, time};
 
 /// Evaluate a trained model on the held-out test split and fail if a metric is below its threshold.
 ///
 /// Prints accuracy, macro-F1, per-class precision/recall and the confusion matrix, and writes
-/// reports/metrics.json. Exit code 1 means the gate failed (or the model could not be evaluated).
+/// reports/metrics.json and the verdict, gate.json, into the model directory (promotion checks it).
+/// Exit code 1 means the gate failed (or the model could not be evaluated).
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
@@ -40,7 +42,10 @@ struct Cli {
 struct MetricsFile<'a> {
     model: String,
     model_dir: String,
-    evaluated_at: String,
+    /// SHA-256 of the model's SHA256SUMS, as in gate.json.
+    model_checksum: &'a str,
+    test_data_sha256: &'a str,
+    evaluated_at: &'a str,
     metrics: &'a Metrics,
     gate: &'a GateReport,
 }
@@ -60,7 +65,7 @@ fn run(cli: Cli) -> Result<()> {
     };
     let model_dir = cli.model_dir.unwrap_or_else(|| settings.model_dir());
 
-    let model = Model::load(&model_dir)
+    let (model, checksum) = Model::load_with_checksum(&model_dir)
         .context("cannot load the model (train it first with train_model)")?;
     let gold = gold::GoldLayer::open(&paths::gold(&settings.datasets_dir))?;
     // Scoring on a different split than the one held out at training time could leak training rows.
@@ -76,16 +81,29 @@ fn run(cli: Cli) -> Result<()> {
     let metrics = evaluation::evaluate(&model.metadata.classes, &test_y, &predicted);
     let gate = evaluation::quality_gate(&metrics, &thresholds);
 
+    let record = GateRecord {
+        model: format!("{}-{}", model.metadata.name, model.metadata.version),
+        model_checksum: checksum,
+        test_data_sha256: gold.manifest.test.sha256.clone(),
+        thresholds,
+        gate,
+        evaluated_at: time::now_rfc3339(),
+    };
     let path = settings.reports_dir.join("metrics.json");
     let file = MetricsFile {
-        model: format!("{}-{}", model.metadata.name, model.metadata.version),
+        model: record.model.clone(),
         model_dir: model_dir.display().to_string(),
-        evaluated_at: time::now_rfc3339(),
+        model_checksum: &record.model_checksum,
+        test_data_sha256: &record.test_data_sha256,
+        evaluated_at: &record.evaluated_at,
         metrics: &metrics,
-        gate: &gate,
+        gate: &record.gate,
     };
     fs::write_json_atomic(&path, &file)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    // The verdict, failed or passed, stays with the model it is about.
+    artifact::write_gate_record(&model_dir, &record)?;
+    let gate = &record.gate;
 
     print!("{}", evaluation::format_metrics(&metrics));
     println!();
@@ -99,14 +117,12 @@ fn run(cli: Cli) -> Result<()> {
         );
     }
     println!("metrics written to {}", path.display());
+    println!(
+        "gate result written to {}",
+        model_dir.join(artifact::GATE_FILE).display()
+    );
     if !gate.passed {
-        let failed: Vec<String> = gate
-            .checks
-            .iter()
-            .filter(|c| !c.passed)
-            .map(|c| format!("{} {:.4} < {:.4}", c.metric, c.value, c.threshold))
-            .collect();
-        bail!("quality gate failed: {}", failed.join(", "));
+        bail!("quality gate failed: {}", gate.failures());
     }
     Ok(())
 }
