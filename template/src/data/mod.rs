@@ -16,6 +16,7 @@ pub mod schema;
 pub mod silver;
 
 use schema::{Schema, SchemaError};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// The Palmer penguins CSV (palmerpenguins 0.1.6, CC0), compiled in so the default source works offline.
@@ -67,20 +68,81 @@ pub enum DataError {
 }
 
 /// A reader over raw CSV bytes that yields the header as an ordinary record and tolerates rows of
-/// the wrong length, so that each step can report such rows instead of failing on them.
-pub fn raw_csv_reader<R: std::io::Read>(input: R, delimiter: u8) -> csv::Reader<R> {
+/// the wrong length, so that each step can report such rows instead of failing on them. CRLF line
+/// endings are read as LF, so line numbers are the ones `grep -n` shows for either.
+pub fn raw_csv_reader<R: Read>(input: R, delimiter: u8) -> csv::Reader<CrlfAsLf<R>> {
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 20)
-        .from_reader(input)
+        .from_reader(CrlfAsLf {
+            inner: BufReader::with_capacity(1 << 20, input),
+            held_cr: false,
+        })
+}
+
+/// Passes bytes through with every CRLF turned into LF. csv-core counts the `\n` of a CRLF as part
+/// of the next record, so without this every line number of a CRLF file (the kind Python's csv
+/// module writes) would be one too low.
+pub struct CrlfAsLf<R> {
+    inner: BufReader<R>,
+    /// A `\r` ended the last read; whether it starts a CRLF depends on the next byte.
+    held_cr: bool,
+}
+
+impl<R: Read> Read for CrlfAsLf<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let available = self.inner.fill_buf()?;
+        if self.held_cr {
+            self.held_cr = false;
+            out[0] = if available.first() == Some(&b'\n') {
+                self.inner.consume(1);
+                b'\n'
+            } else {
+                b'\r'
+            };
+            return Ok(1);
+        }
+        if !available.contains(&b'\r') {
+            let n = available.len().min(out.len());
+            out[..n].copy_from_slice(&available[..n]);
+            self.inner.consume(n);
+            return Ok(n);
+        }
+        let (mut taken, mut written) = (0, 0);
+        while taken < available.len() && written < out.len() {
+            let byte = available[taken];
+            taken += 1;
+            if byte == b'\r' {
+                match available.get(taken) {
+                    Some(b'\n') => continue,
+                    None => {
+                        self.held_cr = true;
+                        break;
+                    }
+                    Some(_) => {}
+                }
+            }
+            out[written] = byte;
+            written += 1;
+        }
+        self.inner.consume(taken);
+        if written == 0 {
+            // Only a held `\r` was available: the next read decides it.
+            return self.read(out);
+        }
+        Ok(written)
+    }
 }
 
 /// Reads up to [`CHUNK_ROWS`](columnar::CHUNK_ROWS) records into `records`, reusing their
 /// buffers; returns how many it read (0 at the end of the input).
 pub fn read_chunk(
-    reader: &mut csv::Reader<impl std::io::Read>,
+    reader: &mut csv::Reader<impl Read>,
     records: &mut Vec<csv::ByteRecord>,
 ) -> Result<usize, DataError> {
     records.resize_with(columnar::CHUNK_ROWS, csv::ByteRecord::new);
@@ -107,5 +169,54 @@ pub fn resolve_schema(explicit: Option<&Path>) -> Result<(Schema, String), Schem
         Some(path) => Ok((Schema::load(path)?, path.display().to_string())),
         None if default.exists() => Ok((Schema::load(default)?, default.display().to_string())),
         None => Ok((Schema::bundled(), "bundled penguins schema".to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalised(bytes: &[u8], read_size: usize) -> Vec<u8> {
+        let mut reader = CrlfAsLf {
+            inner: BufReader::with_capacity(3, bytes),
+            held_cr: false,
+        };
+        let mut out = Vec::new();
+        let mut buf = vec![0; read_size];
+        loop {
+            let n = reader.read(&mut buf).unwrap();
+            if n == 0 {
+                return out;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    #[test]
+    fn crlf_becomes_lf_whatever_the_read_sizes() {
+        let input = b"a,b\r\n1,2\r\n\r\n3,\"x\ry\"\r\n4\r";
+        for read_size in [1, 2, 3, 1024] {
+            assert_eq!(
+                normalised(input, read_size),
+                b"a,b\n1,2\n\n3,\"x\ry\"\n4\r",
+                "reads of {read_size} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn line_numbers_match_for_lf_and_crlf() {
+        let lines = |text: &str| -> Vec<u64> {
+            let mut reader = raw_csv_reader(text.as_bytes(), b',');
+            let mut record = csv::ByteRecord::new();
+            let mut lines = Vec::new();
+            while reader.read_byte_record(&mut record).unwrap() {
+                lines.push(record.position().unwrap().line());
+            }
+            lines
+        };
+        let lf = "h1,h2\na,1\n\"multi\nline\",2\nb,3\n";
+        assert_eq!(lines(lf), [1, 2, 3, 5]);
+        assert_eq!(lines(&lf.replace('\n', "\r\n")), [1, 2, 3, 5]);
     }
 }

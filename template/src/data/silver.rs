@@ -530,6 +530,23 @@ mod tests {
     }
 
     #[test]
+    fn crlf_files_get_the_line_numbers_grep_shows() {
+        let lf = format!(
+            "{HEADER}Adelie,Dream,39,18,190,3500,male,2008\nAdelie,Dream,abc,18,190,3500,male,2008\n"
+        );
+        let crlf = lf.replace('\n', "\r\n");
+        for text in [&lf, &crlf] {
+            let c = clean_bytes(text.as_bytes(), &Schema::bundled(), b',').unwrap();
+            assert_eq!(c.quarantined.len(), 1);
+            assert_eq!(c.quarantined[0].line, 3, "{text:?}");
+            assert_eq!(
+                c.quarantined[0].record,
+                "Adelie,Dream,abc,18,190,3500,male,2008"
+            );
+        }
+    }
+
+    #[test]
     fn duplicates_are_counted_after_normalisation() {
         let c = clean_text(
             b"Adelie,Torgersen,39.1,18.7,181,3750,male,2007\n\
