@@ -379,14 +379,24 @@ pub fn shared_target_dir() -> PathBuf {
     repo_root().join("target").join("generated")
 }
 
+/// Points a command's cargo builds at the shared target dir, without debug info or incremental
+/// state: the slow tier builds several presets into one dir, and those two make up most of its
+/// size on disk (12 GB against a few), which a CI disk may not have.
+pub fn with_shared_build(command: &mut Command) -> &mut Command {
+    command
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .env("CARGO_PROFILE_TEST_DEBUG", "0")
+}
+
 /// Runs a command in a generated project (shared target dir, the linters' virtualenv) and panics
 /// with its output when it fails.
 pub fn run(dir: &Path, program: &str, args: &[&str]) {
     let started = std::time::Instant::now();
-    let output = Command::new(program)
+    let output = with_shared_build(&mut Command::new(program))
         .args(args)
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", shared_target_dir())
         .env("LINT_VENV", repo_root().join("target").join("lint-venv"))
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("RUST_LOG")

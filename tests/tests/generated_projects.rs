@@ -59,10 +59,9 @@ impl Background {
         use std::os::unix::process::CommandExt;
         let log = dir.join(format!("{target}.log"));
         let file = std::fs::File::create(&log).expect("log file");
-        let child = Command::new("make")
+        let child = template_tests::with_shared_build(&mut Command::new("make"))
             .arg(target)
             .current_dir(dir)
-            .env("CARGO_TARGET_DIR", template_tests::shared_target_dir())
             .env_remove("RUST_LOG")
             .stdout(file.try_clone().expect("log file"))
             .stderr(file)
