@@ -59,8 +59,9 @@ impl Summary {
 /// CSV `output`, written atomically.
 ///
 /// Output columns: the row's position (`line` in a CSV, counting the header as line 1; `row` in a
-/// Parquet file, from 1), `actual_<target>` when the input has the target, `prediction`, one
-/// `probability_<class>` per class, and `error`.
+/// Parquet file, from 1), the schema's text columns (identifiers) the input has, as given, so even
+/// an invalid row can be joined back; `actual_<target>` when the input has the target,
+/// `prediction`, one `probability_<class>` per class, and `error`.
 pub fn predict_file(
     model: &Model,
     input: &Path,
@@ -87,18 +88,34 @@ pub fn predict_file(
 /// One input row, parsed.
 struct Parsed {
     position: u64,
+    /// The input's text-column cells, echoed whether or not the row is valid.
+    identifiers: Vec<String>,
     actual: Option<String>,
     row: Result<Vec<Value>, String>,
+}
+
+/// The schema's text columns that the input has: their names and positions in the input.
+fn identifier_columns(model: &Model, positions: &HashMap<&str, usize>) -> Vec<(String, usize)> {
+    model
+        .schema()
+        .text_columns()
+        .filter_map(|(_, column)| {
+            let position = *positions.get(column.name.as_str())?;
+            Some((column.name.clone(), position))
+        })
+        .collect()
 }
 
 fn write_header(
     model: &Model,
     position: &str,
+    identifiers: &[(String, usize)],
     has_target: bool,
     out: &mut AtomicWriter,
 ) -> Result<(), DataError> {
     let target = &model.metadata.feature_schema.target;
     let mut columns = vec![position.to_owned()];
+    columns.extend(identifiers.iter().map(|(name, _)| name.clone()));
     if has_target {
         columns.push(format!("actual_{target}"));
     }
@@ -131,7 +148,7 @@ fn score(
         .iter()
         .filter_map(|p| p.row.as_ref().ok())
         .flatten()
-        .copied()
+        .cloned()
         .collect();
     let probabilities = model.probabilities(&valid);
     let mut scored = probabilities.rows().into_iter();
@@ -141,6 +158,7 @@ fn score(
     for p in parsed {
         fields.clear();
         fields.push(p.position.to_string());
+        fields.extend(p.identifiers);
         if has_target {
             fields.push(p.actual.clone().unwrap_or_default());
         }
@@ -227,7 +245,8 @@ fn predict_csv(
     let target = positions
         .get(model.metadata.feature_schema.target.as_str())
         .copied();
-    write_header(model, "line", target.is_some(), out)?;
+    let identifiers = identifier_columns(model, &positions);
+    write_header(model, "line", &identifiers, target.is_some(), out)?;
 
     let schema = model.schema();
     let parse = |record: &csv::ByteRecord| -> Parsed {
@@ -253,11 +272,18 @@ fn predict_csv(
                 record.len()
             ))
         };
+        let field = |p: usize| {
+            record
+                .get(p)
+                .map(|a| String::from_utf8_lossy(a).trim().to_owned())
+        };
         Parsed {
             position: record.position().map_or(0, |p| p.line()),
-            actual: target
-                .and_then(|p| record.get(p))
-                .map(|a| String::from_utf8_lossy(a).trim().to_owned()),
+            identifiers: identifiers
+                .iter()
+                .map(|&(_, p)| field(p).unwrap_or_default())
+                .collect(),
+            actual: target.and_then(field),
             row,
         }
     };
@@ -312,8 +338,9 @@ fn predict_parquet(
             }
         }
         let target = positions.get(target_name.as_str()).copied();
+        let identifiers = identifier_columns(model, &positions);
         if !header_written {
-            write_header(model, "row", target.is_some(), out)?;
+            write_header(model, "row", &identifiers, target.is_some(), out)?;
             header_written = true;
         }
         let parse = |r: usize| -> Parsed {
@@ -327,6 +354,10 @@ fn predict_parquet(
                 .map_err(|err| err.to_string());
             Parsed {
                 position: offset + r as u64 + 1,
+                identifiers: identifiers
+                    .iter()
+                    .map(|&(_, i)| text(batch.column(i).as_ref(), r))
+                    .collect(),
                 actual: target.map(|i| text(batch.column(i).as_ref(), r)),
                 row,
             }
@@ -346,7 +377,7 @@ fn predict_parquet(
         offset += batch.num_rows() as u64;
     }
     if !header_written {
-        write_header(model, "row", false, out)?;
+        write_header(model, "row", &[], false, out)?;
     }
     Ok(summary)
 }
@@ -394,7 +425,7 @@ fn cell(
     }
 }
 
-/// A Parquet cell as text, for the `actual_<target>` column.
+/// A Parquet cell as text, for the identifier and `actual_<target>` columns.
 fn text(array: &dyn Array, r: usize) -> String {
     if array.is_null(r) {
         return String::new();

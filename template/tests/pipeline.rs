@@ -243,11 +243,11 @@ fn promotion_trusts_only_a_passing_gate_result_for_this_model_and_split() {
 }
 
 /// A validated value as a client sends it.
-fn as_json(column: &Column, value: Value) -> serde_json::Value {
+fn as_json(column: &Column, value: &Value) -> serde_json::Value {
     match (value, &column.kind) {
-        (Value::Number(x), _) => serde_json::json!(x),
+        (Value::Number(x), _) => serde_json::json!(*x),
         (Value::Category(i), ColumnKind::Categorical { categories }) => {
-            serde_json::json!(categories[i])
+            serde_json::json!(categories[*i])
         }
         _ => serde_json::Value::Null,
     }
@@ -273,7 +273,7 @@ fn serving_path_matches_batch_evaluation() {
                 .columns
                 .iter()
                 .zip(row)
-                .map(|(column, value)| (column.name.clone(), as_json(column, *value)))
+                .map(|(column, value)| (column.name.clone(), as_json(column, value)))
                 .collect();
             let prediction = model.predict(&raw).unwrap();
             assert_eq!(

@@ -73,7 +73,8 @@ pub fn document(served: &ServedModel) -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// One input record: a property per feature of the model, all required.
+/// One input record: a property per feature of the model, all required, and one per identifier
+/// (text) column, optional and echoed in the answer.
 fn record_schema(served: &ServedModel) -> Schema {
     let features = served.model.feature_schema();
     let missing = features
@@ -110,10 +111,24 @@ fn record_schema(served: &ServedModel) -> Schema {
                         .chain([serde_json::Value::Null]),
                 ))
                 .description(description),
+            ColumnKind::Text => unreachable!("validated: a text column is never a feature"),
         };
         record = record
             .property(&column.name, property)
             .required(&column.name);
+    }
+    for (_, column) in served.model.schema().text_columns() {
+        let property = ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([
+                Type::String,
+                Type::Number,
+                Type::Null,
+            ]))
+            .description(Some(format!(
+                "{} Optional; echoed in `identifiers`.",
+                column.description
+            )));
+        record = record.property(&column.name, property);
     }
     Schema::Object(record.build())
 }

@@ -310,6 +310,9 @@ pub struct Prediction {
     pub prediction: String,
     /// Probability of every class; they sum to 1.
     pub probabilities: BTreeMap<String, f64>,
+    /// The record's identifier (text) fields as sent, when the schema has such columns.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub identifiers: BTreeMap<String, String>,
     pub model: ModelRef,
 }
 
@@ -326,6 +329,9 @@ pub struct BatchResponse {
 pub struct BatchPrediction {
     pub prediction: String,
     pub probabilities: BTreeMap<String, f64>,
+    /// The record's identifier (text) fields as sent, when the schema has such columns.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub identifiers: BTreeMap<String, String>,
 }
 
 /// Predict one record.
@@ -360,6 +366,7 @@ pub async fn predict(
         target: served.model.feature_schema().target.clone(),
         prediction: prediction.class,
         probabilities: prediction.probabilities,
+        identifiers: prediction.identifiers,
         model: ModelRef::of(&served),
     }))
 }
@@ -440,15 +447,16 @@ pub async fn predict_batch(
         });
     }
     let probabilities = served.model.probabilities(&rows.concat());
-    let predictions = probabilities
-        .rows()
-        .into_iter()
-        .map(|row| {
-            let prediction = served.model.prediction(&row.to_vec());
+    let predictions = rows
+        .iter()
+        .zip(probabilities.rows())
+        .map(|(row, probabilities)| {
+            let prediction = served.model.prediction(row, &probabilities.to_vec());
             state.metrics.predicted(&prediction.class);
             BatchPrediction {
                 prediction: prediction.class,
                 probabilities: prediction.probabilities,
+                identifiers: prediction.identifiers,
             }
         })
         .collect();
@@ -508,6 +516,8 @@ pub struct ModelInfo {
     pub classes: Vec<String>,
     /// The fields a record must have, in order.
     pub fields: Vec<FieldInfo>,
+    /// Optional identifier (text) fields a record may carry; they are echoed with the prediction.
+    pub identifiers: Vec<String>,
     /// Texts accepted as "value unknown" besides `null`.
     pub missing_values: Vec<String>,
     pub metrics: HeldOutMetrics,
@@ -530,6 +540,7 @@ pub async fn model_info(State(state): State<AppState>) -> Json<ModelInfo> {
                 ColumnKind::Categorical { categories } => {
                     ("categorical", Some(categories.clone()), None, None)
                 }
+                ColumnKind::Text => unreachable!("validated: a text column is never a feature"),
             };
             FieldInfo {
                 name: column.name.clone(),
@@ -557,6 +568,12 @@ pub async fn model_info(State(state): State<AppState>) -> Json<ModelInfo> {
         target: features.target.clone(),
         classes: meta.classes.clone(),
         fields,
+        identifiers: served
+            .model
+            .schema()
+            .text_columns()
+            .map(|(_, column)| column.name.clone())
+            .collect(),
         missing_values: features.missing_values.clone(),
         metrics: HeldOutMetrics {
             accuracy: meta.metrics.accuracy,

@@ -82,6 +82,8 @@ pub struct Prediction {
     pub class: String,
     /// Probability of every class.
     pub probabilities: BTreeMap<String, f64>,
+    /// The record's text columns (identifiers) as sent, to join the prediction back.
+    pub identifiers: BTreeMap<String, String>,
 }
 
 /// A trained model: preprocessing plus classifier plus metadata.
@@ -187,7 +189,7 @@ impl Model {
     pub fn predict(&self, record: &RawRecord) -> Result<Prediction, RecordError> {
         let row = self.preprocessor.parse_record(record)?;
         let probabilities = self.probabilities(&row);
-        Ok(self.prediction(probabilities.row(0).as_slice().expect("contiguous")))
+        Ok(self.prediction(&row, probabilities.row(0).as_slice().expect("contiguous")))
     }
 
     /// Class probabilities (one row per input row, schema class order) of validated rows given
@@ -197,8 +199,8 @@ impl Model {
             .predict_proba(self.preprocessor.transform(rows).view())
     }
 
-    /// Turns class probabilities (schema order) into a [`Prediction`].
-    pub fn prediction(&self, probabilities: &[f64]) -> Prediction {
+    /// Turns a validated row and its class probabilities (schema order) into a [`Prediction`].
+    pub fn prediction(&self, row: &[Value], probabilities: &[f64]) -> Prediction {
         let classes = &self.metadata.classes;
         Prediction {
             class: classes[argmax(probabilities)].clone(),
@@ -206,6 +208,14 @@ impl Model {
                 .iter()
                 .cloned()
                 .zip(probabilities.iter().copied())
+                .collect(),
+            identifiers: self
+                .schema()
+                .text_columns()
+                .filter_map(|(index, column)| match &row[index] {
+                    Value::Text(text) => Some((column.name.clone(), text.to_string())),
+                    _ => None,
+                })
                 .collect(),
         }
     }

@@ -160,14 +160,14 @@ pub fn read_rows(
     columns: Option<&[usize]>,
 ) -> Result<ParquetRecordBatchReader, DataError> {
     let hint = arrow_schema::Schema::new(
-        silver_schema(schema)
-            .fields()
+        schema
+            .columns
             .iter()
-            .map(|field| match field.data_type() {
-                DataType::Utf8 => field.as_ref().clone().with_data_type(DataType::Dictionary(
-                    Box::new(DataType::Int32),
-                    Box::new(DataType::Utf8),
-                )),
+            .zip(silver_schema(schema).fields())
+            .map(|(column, field)| match column.kind {
+                ColumnKind::Categorical { .. } => field.as_ref().clone().with_data_type(
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                ),
                 _ => field.as_ref().clone(),
             })
             .collect::<Vec<_>>(),
@@ -192,7 +192,7 @@ pub fn silver_schema(schema: &Schema) -> SchemaRef {
             .map(|column| {
                 let data_type = match column.kind {
                     ColumnKind::Numeric { .. } => DataType::Float64,
-                    ColumnKind::Categorical { .. } => DataType::Utf8,
+                    ColumnKind::Categorical { .. } | ColumnKind::Text => DataType::Utf8,
                 };
                 Field::new(&column.name, data_type, true)
             })
@@ -226,6 +226,16 @@ pub fn rows_to_batch(schema: &Schema, arrow: &SchemaRef, values: &[Value]) -> Re
                     for value in cells {
                         match value {
                             Value::Category(i) => builder.append_value(&categories[*i]),
+                            _ => builder.append_null(),
+                        }
+                    }
+                    Arc::new(builder.finish()) as ArrayRef
+                }
+                ColumnKind::Text => {
+                    let mut builder = StringBuilder::with_capacity(rows, rows * 16);
+                    for value in cells {
+                        match value {
+                            Value::Text(text) => builder.append_value(text),
                             _ => builder.append_null(),
                         }
                     }
@@ -302,6 +312,17 @@ pub fn batch_to_rows(
                     if dictionary.is_valid(r) {
                         let key = dictionary.keys().value(r) as usize;
                         cell[j] = Value::Category(indexes[key].clone()?);
+                    }
+                }
+            }
+            ColumnKind::Text => {
+                let texts = array
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(wrong_type)?;
+                for (r, cell) in rows.chunks_exact_mut(width).enumerate() {
+                    if texts.is_valid(r) {
+                        cell[j] = Value::Text(texts.value(r).into());
                     }
                 }
             }

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The schema of the bundled Palmer penguins sample (a copy of the template's `config/schema.toml`).
-pub const BUNDLED_SCHEMA: &str = include_str!("../../config/schema.toml");
+/// The schema of the bundled Palmer penguins sample, which `config/schema.toml` starts as a copy of.
+pub const BUNDLED_SCHEMA: &str = include_str!("sample/penguins.schema.toml");
 
 /// A schema file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -67,20 +67,21 @@ impl RecordError {
 }
 
 /// A validated cell value.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// Absent in the source (a missing-value token such as `NA`, or JSON `null`); imputed in gold.
     Missing,
     Number(f64),
     /// Index into the column's category list (which fixes the canonical spelling).
     Category(usize),
+    /// The trimmed text of a `text` column (an identifier or free text).
+    Text(Box<str>),
 }
 
 /// Whether a column feeds the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    #[default]
     Feature,
     /// Validated and kept in silver, but not used as a model input.
     Ignored,
@@ -90,8 +91,16 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ColumnKind {
-    Numeric { min: Option<f64>, max: Option<f64> },
-    Categorical { categories: Vec<String> },
+    Numeric {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Categorical {
+        categories: Vec<String>,
+    },
+    /// Identifiers and free text: kept in silver, part of a row's identity for deduplication, and
+    /// echoed with every prediction (batch files and the API), never a model input.
+    Text,
 }
 
 /// One column of the raw dataset.
@@ -116,8 +125,7 @@ struct RawColumn {
     min: Option<f64>,
     max: Option<f64>,
     categories: Option<Vec<String>>,
-    #[serde(default)]
-    role: Role,
+    role: Option<Role>,
     unit: Option<String>,
     #[serde(default)]
     description: String,
@@ -128,19 +136,28 @@ struct RawColumn {
 enum KindName {
     Numeric,
     Categorical,
+    Text,
 }
 
 impl TryFrom<RawColumn> for Column {
     type Error = String;
 
     fn try_from(raw: RawColumn) -> Result<Self, String> {
+        let ranged = raw.min.is_some() || raw.max.is_some();
         let kind = match (raw.kind, raw.categories) {
             (KindName::Numeric, None) => ColumnKind::Numeric {
                 min: raw.min,
                 max: raw.max,
             },
-            (KindName::Categorical, Some(categories)) if raw.min.is_none() && raw.max.is_none() => {
+            (KindName::Categorical, Some(categories)) if !ranged => {
                 ColumnKind::Categorical { categories }
+            }
+            (KindName::Text, None) if !ranged => ColumnKind::Text,
+            (KindName::Text, _) => {
+                return Err(format!(
+                    "text column `{}` cannot have categories or min/max",
+                    raw.name
+                ));
             }
             (KindName::Numeric, Some(_)) => {
                 return Err(format!(
@@ -161,10 +178,20 @@ impl TryFrom<RawColumn> for Column {
                 ));
             }
         };
+        let role = match (&kind, raw.role) {
+            (ColumnKind::Text, Some(Role::Feature)) => {
+                return Err(format!(
+                    "text column `{}` cannot be a feature: identifiers and free text are kept and echoed with predictions, not model inputs",
+                    raw.name
+                ));
+            }
+            (ColumnKind::Text, _) => Role::Ignored,
+            (_, role) => role.unwrap_or(Role::Feature),
+        };
         Ok(Self {
             name: raw.name,
             kind,
-            role: raw.role,
+            role,
             unit: raw.unit,
             description: raw.description,
         })
@@ -234,6 +261,7 @@ impl Schema {
                         return Err(format!("column `{}`: min {min} > max {max}", column.name));
                     }
                 }
+                ColumnKind::Text => {}
                 ColumnKind::Categorical { categories } => {
                     if categories.is_empty() {
                         return Err(format!("column `{}` lists no categories", column.name));
@@ -288,8 +316,16 @@ impl Schema {
     pub fn classes(&self) -> &[String] {
         match &self.columns[self.target_index()].kind {
             ColumnKind::Categorical { categories } => categories,
-            ColumnKind::Numeric { .. } => unreachable!("validated: the target is categorical"),
+            _ => unreachable!("validated: the target is categorical"),
         }
+    }
+
+    /// Indexes and columns of the `text` columns (identifiers, free text), echoed with predictions.
+    pub fn text_columns(&self) -> impl Iterator<Item = (usize, &Column)> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.kind == ColumnKind::Text)
     }
 
     /// Indexes and columns of the model inputs (role `feature`, excluding the target).
@@ -312,6 +348,7 @@ impl Schema {
                         .iter()
                         .map(|category| format!("{}={category}", column.name)),
                 ),
+                ColumnKind::Text => unreachable!("validated: a text column is never a feature"),
             }
         }
         names
@@ -351,6 +388,7 @@ impl Schema {
                     value: text.to_owned(),
                     allowed: categories.clone(),
                 }),
+            ColumnKind::Text => Ok(Value::Text(text.into())),
         }
     }
 
@@ -376,6 +414,12 @@ impl Schema {
                 field: column.name.clone(),
                 expected: "a number, a numeric string or null",
             }),
+            // An identifier sent as a JSON number keeps its digits as written.
+            (Json::Number(number), ColumnKind::Text) => Ok(Value::Text(number.to_string().into())),
+            (_, ColumnKind::Text) => Err(RecordError::WrongType {
+                field: column.name.clone(),
+                expected: "a string, a number or null",
+            }),
             (_, ColumnKind::Categorical { .. }) => Err(RecordError::WrongType {
                 field: column.name.clone(),
                 expected: "a string or null",
@@ -387,6 +431,8 @@ impl Schema {
     pub fn parse_number(&self, column: &Column, number: f64) -> Result<Value, RecordError> {
         match column.kind {
             ColumnKind::Numeric { .. } => check_number(column, number),
+            // Written as a Parquet number, an identifier is still an identifier.
+            ColumnKind::Text => Ok(Value::Text(number.to_string().into())),
             ColumnKind::Categorical { .. } => Err(RecordError::WrongType {
                 field: column.name.clone(),
                 expected: "a string or null",

@@ -262,15 +262,22 @@ impl Rules<'_> {
 }
 
 /// A row's identity for deduplication: a 128-bit hash of every value as 64 bits (a number's bit
-/// pattern, a category's index, NaN's pattern for a missing value, which no validated number has),
-/// so rows share a key exactly when their canonical values are equal.
+/// pattern, a category's index, NaN's pattern for a missing value, which no validated number has)
+/// or, for a text, its length and bytes, so rows share a key exactly when their canonical values are
+/// equal. Identifiers are part of the key: two customers with equal features are two rows.
 fn fingerprint(row: &[Value], bytes: &mut Vec<u8>) -> u128 {
     bytes.clear();
     for value in row {
-        let bits = match *value {
+        let bits = match value {
             Value::Missing => u64::MAX,
             Value::Number(number) => number.to_bits(),
-            Value::Category(index) => index as u64,
+            Value::Category(index) => *index as u64,
+            // The length first, so that no two sequences of texts produce the same bytes.
+            Value::Text(text) => {
+                bytes.extend_from_slice(&(text.len() as u64).to_le_bytes());
+                bytes.extend_from_slice(text.as_bytes());
+                continue;
+            }
         };
         bytes.extend_from_slice(&bits.to_le_bytes());
     }

@@ -25,6 +25,18 @@ pub struct Metrics {
     pub classes: Vec<String>,
     /// `confusion_matrix[actual][predicted]`, in class order.
     pub confusion_matrix: Vec<Vec<u64>>,
+    /// What always predicting the most frequent class would score: a model must beat it to have
+    /// learned anything, and it shows what a threshold means on unbalanced data.
+    pub baseline: Baseline,
+}
+
+/// The majority-class baseline on the same rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// The most frequent class among the evaluated rows (the first in class order on a tie).
+    pub class: String,
+    pub accuracy: f64,
+    pub macro_f1: f64,
 }
 
 /// Compares predicted with actual class indexes (into `classes`).
@@ -66,6 +78,25 @@ pub fn evaluate(classes: &[String], actual: &[usize], predicted: &[usize]) -> Me
         })
         .collect();
     let correct: u64 = (0..k).map(|c| matrix[c][c]).sum();
+    let majority = (0..k)
+        .rev()
+        .max_by_key(|&c| per_class[c].support)
+        .unwrap_or(0);
+    // Always predicting the majority class: its precision is its share, its recall 1, and every
+    // other class scores an F1 of 0.
+    let share = ratio(
+        per_class.get(majority).map_or(0, |m| m.support),
+        actual.len() as u64,
+    );
+    let baseline = Baseline {
+        class: classes.get(majority).cloned().unwrap_or_default(),
+        accuracy: share,
+        macro_f1: if share == 0.0 {
+            0.0
+        } else {
+            2.0 * share / (share + 1.0) / k.max(1) as f64
+        },
+    };
     Metrics {
         rows: actual.len() as u64,
         accuracy: ratio(correct, actual.len() as u64),
@@ -73,6 +104,7 @@ pub fn evaluate(classes: &[String], actual: &[usize], predicted: &[usize]) -> Me
         per_class,
         classes: classes.to_vec(),
         confusion_matrix: matrix,
+        baseline,
     }
 }
 
@@ -149,11 +181,15 @@ pub fn quality_gate(metrics: &Metrics, thresholds: &Thresholds) -> GateReport {
 
 /// The metrics as a plain-text table, for terminals and logs.
 pub fn format_metrics(metrics: &Metrics) -> String {
+    let baseline = &metrics.baseline;
     let mut out = format!(
-        "rows: {}\naccuracy: {:.4}\nmacro F1: {:.4}\n\n{:<16} {:>9} {:>9} {:>9} {:>8}\n",
+        "rows: {}\naccuracy: {:.4}\nmacro F1: {:.4}\nbaseline (always `{}`): accuracy {:.4}, macro F1 {:.4}\n\n{:<16} {:>9} {:>9} {:>9} {:>8}\n",
         metrics.rows,
         metrics.accuracy,
         metrics.macro_f1,
+        baseline.class,
+        baseline.accuracy,
+        baseline.macro_f1,
         "class",
         "precision",
         "recall",
@@ -206,6 +242,10 @@ mod tests {
         assert_eq!((m.per_class[2].precision, m.per_class[2].f1), (0.0, 0.0));
         let b_f1 = 2.0 * (2.0 / 3.0) / (2.0 / 3.0 + 1.0);
         assert!((m.macro_f1 - (2.0 / 3.0 + b_f1) / 3.0).abs() < 1e-12);
+        // Always predicting `a` (3 of 6 rows): accuracy 1/2; a's F1 is 2/3, b's and c's are 0.
+        assert_eq!(m.baseline.class, "a");
+        assert!((m.baseline.accuracy - 0.5).abs() < 1e-12);
+        assert!((m.baseline.macro_f1 - (2.0 / 3.0) / 3.0).abs() < 1e-12);
     }
 
     #[test]
@@ -229,6 +269,7 @@ mod tests {
     fn table_lists_every_class() {
         let text = format_metrics(&evaluate(&classes(), &[0, 1, 2], &[0, 1, 2]));
         assert!(text.contains("accuracy: 1.0000"));
+        assert!(text.contains("baseline (always `a`): accuracy 0.3333"));
         assert!(["a", "b", "c"].iter().all(|c| text.contains(c)));
     }
 }

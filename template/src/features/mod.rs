@@ -118,7 +118,8 @@ impl Preprocessor {
     }
 
     /// Validates a raw record against the schema. Every feature field must be present (it may be
-    /// `null` or a missing-value token, which is imputed); other fields are ignored.
+    /// `null` or a missing-value token, which is imputed); text fields are optional and kept; other
+    /// fields are ignored.
     pub fn parse_record(&self, record: &RawRecord) -> Result<Vec<Value>, RecordError> {
         self.parse_fields(|column| {
             record
@@ -127,8 +128,9 @@ impl Preprocessor {
         })
     }
 
-    /// Validates one record whose feature fields `field` parses (`None`: the field is absent),
-    /// returning a value for every schema column (non-features stay missing).
+    /// Validates one record whose fields `field` parses (`None`: the field is absent), returning a
+    /// value for every schema column. Features are required; text columns (identifiers) are
+    /// optional and kept to be echoed; other columns stay missing.
     pub fn parse_fields(
         &self,
         mut field: impl FnMut(&Column) -> Option<Result<Value, RecordError>>,
@@ -138,6 +140,11 @@ impl Preprocessor {
             row[index] = field(column).ok_or_else(|| RecordError::MissingField {
                 field: column.name.clone(),
             })??;
+        }
+        for (index, column) in self.schema.text_columns() {
+            if let Some(value) = field(column) {
+                row[index] = value?;
+            }
         }
         Ok(row)
     }
@@ -167,6 +174,7 @@ impl Fitter {
                     ColumnKind::Categorical { categories } => {
                         Tally::Categorical(vec![0; categories.len()])
                     }
+                    ColumnKind::Text => unreachable!("validated: a text column is never a feature"),
                 };
                 (index, tally)
             })
@@ -182,9 +190,9 @@ impl Fitter {
     pub fn add(&mut self, row: &[Value]) {
         self.rows += 1;
         for (index, tally) in &mut self.columns {
-            match (tally, row[*index]) {
-                (Tally::Numeric(observed), Value::Number(x)) => observed.push(x),
-                (Tally::Categorical(counts), Value::Category(c)) => counts[c] += 1,
+            match (tally, &row[*index]) {
+                (Tally::Numeric(observed), Value::Number(x)) => observed.push(*x),
+                (Tally::Categorical(counts), Value::Category(c)) => counts[*c] += 1,
                 _ => {}
             }
         }

@@ -239,8 +239,17 @@ pub fn render_markdown(inputs: &ReportInputs) -> String {
     let _ = writeln!(md, "## Held-out metrics\n");
     let _ = writeln!(
         md,
-        "Accuracy **{:.4}**, macro-F1 **{:.4}** on {} test rows.\n",
-        metrics.accuracy, metrics.macro_f1, metrics.rows
+        "| | accuracy | macro-F1 |\n|---|---|---|\n| model | **{:.4}** | **{:.4}** |\n| baseline: always `{}` | {:.4} | {:.4} |\n",
+        metrics.accuracy,
+        metrics.macro_f1,
+        metrics.baseline.class,
+        metrics.baseline.accuracy,
+        metrics.baseline.macro_f1
+    );
+    let _ = writeln!(
+        md,
+        "On {} test rows. The baseline predicts the most frequent class for every row: a model that does not beat it has learned nothing.\n",
+        metrics.rows
     );
     let _ = writeln!(
         md,
