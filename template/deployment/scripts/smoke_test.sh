@@ -6,9 +6,11 @@ usage() {
     cat <<'USAGE'
 Usage: deployment/scripts/smoke_test.sh [options] [BASE_URL]
 
-Checks GET /health, GET /ready and POST /v1/predict against BASE_URL
-(default: http://127.0.0.1:8080), and that an invalid penguin gets a 4xx.
-Runs every check; exits non-zero if any failed.
+Checks GET /health, GET /ready, GET /v1/model and POST /v1/predict against
+BASE_URL (default: http://127.0.0.1:8080), and that an invalid record gets a 4xx.
+The record sent is built from the served model's own fields and their typical
+values (GET /v1/model), so the script works whatever dataset the model learned.
+Runs every check; exits non-zero if any failed. Needs curl and jq.
 
 Options:
   --wait SECONDS   wait up to SECONDS for /ready before checking (default: 0)
@@ -47,6 +49,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 command -v curl >/dev/null || die "curl is not installed"
+command -v jq >/dev/null || die "jq is not installed (it reads the model's fields from GET /v1/model)"
 
 failures=0
 check() {
@@ -75,29 +78,47 @@ if [[ $wait_seconds -gt 0 ]]; then
     done
 fi
 
+model=""
+describes_model() {
+    model=$(curl --silent --show-error --fail --max-time 5 "$base_url/v1/model") || return 1
+    jq --exit-status '.target and (.classes | length > 1) and (.fields | length > 0)' \
+        <<<"$model" >/dev/null
+}
+
+# POST JSON to a path; prints the status code, then the body on the next line.
+post() {
+    curl --silent --show-error --max-time 5 --write-out '\n%{http_code}' \
+        --header 'Content-Type: application/json' --data "$2" "$base_url$1"
+}
+
 predict() {
-    local body
-    body=$(curl --silent --show-error --fail --max-time 5 \
-        --header 'Content-Type: application/json' \
-        --data '{"island":"Biscoe","bill_length_mm":45.1,"bill_depth_mm":14.5,"flipper_length_mm":215,"body_mass_g":5000,"sex":"female","year":2008}' \
-        "$base_url/v1/predict") || return 1
-    echo "      $body"
-    [[ $body == *'"species"'* && $body == *'"probabilities"'* ]]
+    local record response
+    # Every field at its typical value (the training median or most frequent category).
+    record=$(jq --compact-output '[.fields[] | {key: .name, value: .default}] | from_entries' \
+        <<<"$model") || return 1
+    response=$(post /v1/predict "$record") || return 1
+    echo "      $record -> ${response%$'\n'*}"
+    [[ ${response##*$'\n'} == 200 ]] &&
+        jq --exit-status --argjson model "$model" \
+            '.target == $model.target and (.prediction as $p | $model.classes | index($p) != null)
+             and (.probabilities | length) == ($model.classes | length)' \
+            <<<"${response%$'\n'*}" >/dev/null
 }
 
 rejects_bad_input() {
-    local status
-    status=$(curl --silent --max-time 5 --output /dev/null --write-out '%{http_code}' \
-        --header 'Content-Type: application/json' --data '{"island":"Atlantis"}' \
-        "$base_url/v1/predict") || return 1
-    [[ $status == 4?? ]]
+    local record response
+    # The first field with a value no field accepts: a JSON object.
+    record=$(jq --compact-output '{(.fields[0].name): {}}' <<<"$model") || return 1
+    response=$(post /v1/predict "$record") || return 1
+    [[ ${response##*$'\n'} == 4?? ]]
 }
 
 echo "Smoke-testing $base_url"
 check "GET /health answers 200" http_ok /health
 check "GET /ready answers 200 (model loaded)" http_ok /ready
-check "POST /v1/predict returns a species with probabilities" predict
-check "POST /v1/predict rejects an invalid penguin with a 4xx" rejects_bad_input
+check "GET /v1/model describes the served model" describes_model
+check "POST /v1/predict answers a class of the model with every probability" predict
+check "POST /v1/predict rejects an invalid record with a 4xx" rejects_bad_input
 
 if [[ $failures -gt 0 ]]; then
     echo "$failures check(s) failed" >&2
