@@ -33,8 +33,20 @@ fn build_lint_and_test(preset: &str) {
     );
     run(dir, "cargo", &["fmt", "--all", "--check"]);
     run(dir, "cargo", &["test", "--workspace"]);
+    let dictionary = dir.join("reference/data_dictionary.md");
+    let generated_dictionary = std::fs::read_to_string(&dictionary).expect("data dictionary");
     run(dir, "make", &["all"]);
     check_pipeline_artifacts(dir);
+    assert_eq!(
+        std::fs::read_to_string(&dictionary).expect("data dictionary"),
+        generated_dictionary,
+        "the generated reference/data_dictionary.md differs from what `make data` writes"
+    );
+    assert_eq!(
+        schema_body(&dir.join("config/schema.toml")),
+        schema_body(&dir.join("src/data/sample/penguins.schema.toml")),
+        "config/schema.toml must start as a copy of the sample's schema"
+    );
     // With the data layers in place the linters also execute the notebooks.
     run(
         &repo_root(),
@@ -45,6 +57,16 @@ fn build_lint_and_test(preset: &str) {
     if dir.join("api").is_dir() {
         walk_the_serving_quick_start(dir);
     }
+    walk_the_own_data_section(dir);
+}
+
+/// A schema file without its leading comment block.
+fn schema_body(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).expect("schema file");
+    text.lines()
+        .skip_while(|line| line.starts_with('#') || line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A `make` target left running in the background (a server), stopped with its whole process group
@@ -141,19 +163,7 @@ fn walk_the_serving_quick_start(dir: &Path) {
     }
     run(dir, "make", &["promote"]);
     let api = Background::start(dir, "serve");
-    // The generated CI's step, as it runs there (the first `make serve` builds the release API).
-    let smoke = Command::new("deployment/scripts/smoke_test.sh")
-        .args(["--wait", "900"])
-        .current_dir(dir)
-        .output()
-        .expect("smoke_test.sh runs");
-    assert!(
-        smoke.status.success(),
-        "smoke_test.sh failed against make serve:\n{}{}\nmake serve:\n{}",
-        String::from_utf8_lossy(&smoke.stdout),
-        String::from_utf8_lossy(&smoke.stderr),
-        api.log()
-    );
+    smoke_test(dir, &api);
 
     let mut documented = Vec::new();
     for doc in [dir.join("README.md"), dir.join("docs/src/serving.md")] {
@@ -199,6 +209,147 @@ fn walk_the_serving_quick_start(dir: &Path) {
             "make ui did not serve the page:\n{page}\n{}",
             ui.log()
         );
+    }
+}
+
+/// The generated CI's smoke test, as it runs there, against `make serve` (the first one builds the
+/// release API).
+fn smoke_test(dir: &Path, api: &Background) {
+    let smoke = Command::new("deployment/scripts/smoke_test.sh")
+        .args(["--wait", "900"])
+        .current_dir(dir)
+        .output()
+        .expect("smoke_test.sh runs");
+    assert!(
+        smoke.status.success(),
+        "smoke_test.sh failed against make serve:\n{}{}\nmake serve:\n{}",
+        String::from_utf8_lossy(&smoke.stdout),
+        String::from_utf8_lossy(&smoke.stderr),
+        api.log()
+    );
+}
+
+/// A churn-like CSV as Python's csv module writes it (CRLF), with other column names than the
+/// sample's, an identifier column, a binary target, customers whose features are equal, and bad
+/// rows at known lines.
+fn churn_csv() -> (String, Vec<(usize, &'static str)>) {
+    let mut lines = vec!["customer_id,tenure_months,monthly_charges,plan,churned".to_owned()];
+    for i in 0..400 {
+        let tenure = (i * 7) % 72;
+        let charges = 20.0 + ((i * 13) % 100) as f64;
+        let plan = ["monthly", "yearly"][i % 2];
+        let churned = if plan == "monthly" && tenure < 24 { "yes" } else { "no" };
+        lines.push(format!("CUST-{i:05},{tenure},{charges},{plan},{churned}"));
+    }
+    for i in 0..20 {
+        lines.push(format!("SAME-{i:02},40,55.5,yearly,no"));
+    }
+    let bad = [
+        ("CUST-90001,abc,30,monthly,no", "not a number"),
+        ("CUST-90002,12,30,weekly,yes", "unknown category"),
+        ("CUST-90003,12,30,monthly,", "missing target"),
+        ("CUST-90004,12,30", "expected 5 fields"),
+    ];
+    let mut expected = Vec::new();
+    for (row, reason) in bad {
+        lines.push(row.to_owned());
+        expected.push((lines.len(), reason));
+    }
+    (lines.join("\r\n") + "\r\n", expected)
+}
+
+const CHURN_SCHEMA: &str = r#"name = "Customer churn"
+target = "churned"
+
+[[columns]]
+name = "customer_id"
+kind = "text"
+description = "The customer's reference."
+
+[[columns]]
+name = "tenure_months"
+kind = "numeric"
+min = 0.0
+unit = "months"
+description = "Months since the customer signed up."
+
+[[columns]]
+name = "monthly_charges"
+kind = "numeric"
+min = 0.0
+description = "Amount billed per month."
+
+[[columns]]
+name = "plan"
+kind = "categorical"
+categories = ["monthly", "yearly"]
+description = "Billing plan."
+
+[[columns]]
+name = "churned"
+kind = "categorical"
+categories = ["no", "yes"]
+description = "Whether the customer left."
+"#;
+
+/// The README's "Your own data" steps with a CSV of the user's: describe it in config/schema.toml,
+/// point DATA_SOURCE at it, set the gate, then `make all` and `make test`; the quarantine names the
+/// lines `grep -n` shows, and predictions carry the identifiers, in files and from the API.
+fn walk_the_own_data_section(dir: &Path) {
+    let (csv, bad_rows) = churn_csv();
+    std::fs::write(dir.join("churn.csv"), &csv).expect("write churn.csv");
+    std::fs::write(dir.join("config/schema.toml"), CHURN_SCHEMA).expect("write schema");
+    std::fs::write(
+        dir.join("config/.env"),
+        "DATA_SOURCE=churn.csv\nGATE_MIN_ACCURACY=0.8\nGATE_MIN_MACRO_F1=0.7\n",
+    )
+    .expect("write config/.env");
+    run(dir, "make", &["all"]);
+    run(dir, "make", &["test"]);
+
+    let quarantine = std::fs::read_to_string(dir.join("src/datasets/silver/quarantine.csv"))
+        .expect("quarantine.csv");
+    // Each quarantined row starts its own line (no reason or record here spans lines).
+    let rows: Vec<&str> = quarantine.lines().skip(1).collect();
+    assert_eq!(rows.len(), bad_rows.len(), "{quarantine}");
+    for (row, (line, reason)) in rows.iter().zip(&bad_rows) {
+        let grep = shell(dir, &format!("grep -n '' churn.csv | sed -n '{line}p'"));
+        assert!(
+            row.starts_with(&format!("{line},")) && row.contains(reason),
+            "expected line {line} ({reason}) in the quarantine, found: {row}"
+        );
+        let shown = grep.strip_prefix(&format!("{line}:")).unwrap_or("").trim_end();
+        assert!(
+            shown.starts_with("CUST-9000") && row.contains(shown),
+            "grep -n shows `{grep}` at line {line}; the quarantine says: {row}"
+        );
+    }
+    let silver = read_json(&dir.join("src/datasets/silver/manifest.json"));
+    assert_eq!(silver["rows"]["silver_rows"], 420, "equal features, distinct customers: {silver}");
+
+    let predictions =
+        std::fs::read_to_string(dir.join("reports/predictions.csv")).expect("predictions.csv");
+    let mut lines = predictions.lines();
+    let header = lines.next().expect("header");
+    assert!(header.starts_with("row,customer_id,actual_churned,prediction,"), "{header}");
+    let ids: Vec<&str> = lines.map(|line| line.split(',').nth(1).unwrap_or("")).collect();
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter().all(|id| id.starts_with("CUST-") || id.starts_with("SAME-")),
+        "{predictions}"
+    );
+
+    if dir.join("api").is_dir() {
+        run(dir, "make", &["promote"]);
+        let api = Background::start(dir, "serve");
+        smoke_test(dir, &api);
+        let answer: serde_json::Value = serde_json::from_str(&shell(
+            dir,
+            r#"curl -s http://127.0.0.1:8080/v1/predict -H 'Content-Type: application/json' -d '{"customer_id":"CUST-77","tenure_months":3,"monthly_charges":70,"plan":"monthly"}'"#,
+        ))
+        .expect("JSON answer");
+        assert_eq!(answer["identifiers"]["customer_id"], "CUST-77", "{answer}");
+        assert_eq!(answer["target"], "churned", "{answer}");
     }
 }
 
