@@ -1,7 +1,11 @@
 //! Model evaluation: accuracy, macro-F1, per-class precision/recall, the confusion matrix, and the
 //! quality gate that decides whether a model may ship.
 
+use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
+
+/// Points kept of a ROC curve: enough to draw it, few enough for metrics.json on any data size.
+const ROC_POINTS: usize = 101;
 
 /// Precision, recall and F1 of one class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +32,25 @@ pub struct Metrics {
     /// What always predicting the most frequent class would score: a model must beat it to have
     /// learned anything, and it shows what a threshold means on unbalanced data.
     pub baseline: Baseline,
+    /// Score-based metrics of a two-class problem; absent for more classes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<BinaryMetrics>,
+}
+
+/// How well a two-class model ranks and scores rows, from its probability of the positive class
+/// (the schema's last listed category, such as `yes` in `["no", "yes"]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinaryMetrics {
+    pub positive_class: String,
+    /// Area under the ROC curve: the chance that a random positive row scores above a random
+    /// negative one (ties count half); 0.5 is guessing. Absent when one class has no rows.
+    pub roc_auc: Option<f64>,
+    /// Mean negative log-likelihood of the actual classes (probabilities clipped to
+    /// [1e-15, 1 - 1e-15]); lower is better.
+    pub log_loss: f64,
+    /// `(false positive rate, true positive rate)` from the highest threshold to the lowest, at
+    /// most 101 points evenly spaced along the distinct thresholds, always with both ends.
+    pub roc_curve: Vec<(f64, f64)>,
 }
 
 /// The majority-class baseline on the same rows.
@@ -105,6 +128,91 @@ pub fn evaluate(classes: &[String], actual: &[usize], predicted: &[usize]) -> Me
         classes: classes.to_vec(),
         confusion_matrix: matrix,
         baseline,
+        binary: None,
+    }
+}
+
+/// [`evaluate`] from class probabilities (one row per row, one column per class in `classes`
+/// order): the predicted class is the most probable one, and a two-class problem also gets
+/// [`BinaryMetrics`].
+pub fn evaluate_probabilities(
+    classes: &[String],
+    actual: &[usize],
+    probabilities: ArrayView2<f64>,
+) -> Metrics {
+    let predicted: Vec<usize> = probabilities
+        .rows()
+        .into_iter()
+        .map(|row| crate::training::argmax(&row.to_vec()))
+        .collect();
+    let mut metrics = evaluate(classes, actual, &predicted);
+    if classes.len() == 2 {
+        let scores: Vec<f64> = probabilities.column(1).to_vec();
+        let positive: Vec<bool> = actual.iter().map(|&a| a == 1).collect();
+        metrics.binary = Some(binary_metrics(&classes[1], &positive, &scores));
+    }
+    metrics
+}
+
+fn binary_metrics(positive_class: &str, positive: &[bool], scores: &[f64]) -> BinaryMetrics {
+    let log_loss = positive
+        .iter()
+        .zip(scores)
+        .map(|(&is_positive, &p)| {
+            let p = p.clamp(1e-15, 1.0 - 1e-15);
+            -(if is_positive { p } else { 1.0 - p }).ln()
+        })
+        .sum::<f64>()
+        / positive.len().max(1) as f64;
+
+    // Rows by decreasing score; each distinct score is one threshold of the curve.
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let n_positive = positive.iter().filter(|&&p| p).count() as f64;
+    let n_negative = positive.len() as f64 - n_positive;
+    let (mut tp, mut fp, mut area) = (0.0, 0.0, 0.0);
+    let mut curve = vec![(0.0, 0.0)];
+    let mut i = 0;
+    while i < order.len() {
+        let (tp_before, fp_before) = (tp, fp);
+        let score = scores[order[i]];
+        while i < order.len() && scores[order[i]] == score {
+            if positive[order[i]] {
+                tp += 1.0;
+            } else {
+                fp += 1.0;
+            }
+            i += 1;
+        }
+        // Trapezoid under this step: tied rows count half, as in the rank statistic.
+        area += (fp - fp_before) * (tp + tp_before) / 2.0;
+        curve.push((fp, tp));
+    }
+    let rate = |(fp, tp): (f64, f64)| {
+        (
+            if n_negative > 0.0 {
+                fp / n_negative
+            } else {
+                0.0
+            },
+            if n_positive > 0.0 {
+                tp / n_positive
+            } else {
+                0.0
+            },
+        )
+    };
+    let step = (curve.len() - 1).div_ceil(ROC_POINTS - 1).max(1);
+    let last = curve.len() - 1;
+    let roc_curve = (0..curve.len())
+        .filter(|&j| j % step == 0 || j == last)
+        .map(|j| rate(curve[j]))
+        .collect();
+    BinaryMetrics {
+        positive_class: positive_class.to_owned(),
+        roc_auc: (n_positive > 0.0 && n_negative > 0.0).then(|| area / (n_positive * n_negative)),
+        log_loss,
+        roc_curve,
     }
 }
 
@@ -215,6 +323,16 @@ pub fn format_metrics(metrics: &Metrics) -> String {
         }
         out.push('\n');
     }
+    if let Some(binary) = &metrics.binary {
+        let auc = binary.roc_auc.map_or_else(
+            || "undefined (one class only)".to_owned(),
+            |auc| format!("{auc:.4}"),
+        );
+        out += &format!(
+            "\npositive class `{}`: ROC AUC {auc}, log loss {:.4}\n",
+            binary.positive_class, binary.log_loss
+        );
+    }
     out
 }
 
@@ -246,6 +364,63 @@ mod tests {
         assert_eq!(m.baseline.class, "a");
         assert!((m.baseline.accuracy - 0.5).abs() < 1e-12);
         assert!((m.baseline.macro_f1 - (2.0 / 3.0) / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn binary_scores_match_hand_computed_values() {
+        let no_yes = vec!["no".to_owned(), "yes".to_owned()];
+        // Positives score 0.9, 0.4 and 0.35; negatives 0.8, 0.4 and 0.1. Of the 9 positive-negative
+        // pairs the positive ranks higher in 5 and ties in 1: AUC = (5 + 0.5) / 9.
+        let actual = [1, 0, 1, 0, 1, 0];
+        let p_yes = [0.9, 0.8, 0.4, 0.4, 0.35, 0.1];
+        let probabilities =
+            ndarray::Array2::from_shape_fn(
+                (6, 2),
+                |(i, c)| if c == 1 { p_yes[i] } else { 1.0 - p_yes[i] },
+            );
+        let m = evaluate_probabilities(&no_yes, &actual, probabilities.view());
+        let binary = m.binary.expect("two classes");
+        assert_eq!(binary.positive_class, "yes");
+        assert!((binary.roc_auc.unwrap() - 5.5 / 9.0).abs() < 1e-12);
+        let expected_log_loss = -[0.9f64, 0.2, 0.4, 0.6, 0.35, 0.9]
+            .iter()
+            .map(|p| p.ln())
+            .sum::<f64>()
+            / 6.0;
+        assert!((binary.log_loss - expected_log_loss).abs() < 1e-12);
+        assert_eq!(
+            binary.roc_curve,
+            [
+                (0.0, 0.0),
+                (0.0, 1.0 / 3.0),
+                (1.0 / 3.0, 1.0 / 3.0),
+                (2.0 / 3.0, 2.0 / 3.0),
+                (2.0 / 3.0, 1.0),
+                (1.0, 1.0)
+            ]
+        );
+        // Predicted classes follow the larger probability (0.4 < 0.5: `no`).
+        assert_eq!(m.confusion_matrix, vec![vec![2, 1], vec![2, 1]]);
+
+        let three = evaluate_probabilities(&classes(), &[0, 1, 2], ndarray::Array2::eye(3).view());
+        assert!(three.binary.is_none() && three.accuracy == 1.0);
+    }
+
+    #[test]
+    fn a_long_roc_curve_is_thinned_with_both_ends_kept() {
+        let n = 1000;
+        let actual: Vec<usize> = (0..n).map(|i| i % 2).collect();
+        let probabilities = ndarray::Array2::from_shape_fn((n, 2), |(i, c)| {
+            let p = i as f64 / n as f64;
+            if c == 1 { p } else { 1.0 - p }
+        });
+        let classes = vec!["a".to_owned(), "b".to_owned()];
+        let curve = evaluate_probabilities(&classes, &actual, probabilities.view())
+            .binary
+            .unwrap()
+            .roc_curve;
+        assert!(curve.len() <= ROC_POINTS, "{}", curve.len());
+        assert_eq!((curve[0], *curve.last().unwrap()), ((0.0, 0.0), (1.0, 1.0)));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use crate::artifact::ModelMetadata;
 use crate::data::manifest::{GoldManifest, SilverManifest};
-use crate::evaluation::GateReport;
+use crate::evaluation::{BinaryMetrics, GateReport};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::fmt::Write;
@@ -14,6 +14,7 @@ use std::fmt::Write;
 pub const CONFUSION_MATRIX_SVG: &str = "confusion_matrix.svg";
 pub const FEATURE_IMPORTANCE_SVG: &str = "feature_importance.svg";
 pub const CLASS_DISTRIBUTION_SVG: &str = "class_distribution.svg";
+pub const ROC_CURVE_SVG: &str = "roc_curve.svg";
 
 /// A figure could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +152,43 @@ fn format_value(value: f64) -> String {
     }
 }
 
+/// The ROC curve of a two-class model, with the diagonal of guessing for comparison.
+pub fn roc_curve_svg(binary: &BinaryMetrics) -> Result<String, ReportError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (480, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let auc = binary
+            .roc_auc
+            .map_or_else(|| "undefined".to_owned(), |auc| format!("{auc:.4}"));
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!(
+                    "ROC curve, positive class `{}` (AUC {auc})",
+                    binary.positive_class
+                ),
+                ("sans-serif", 16),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0.0..1.0, 0.0..1.0)
+            .map_err(draw_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("false positive rate")
+            .y_desc("true positive rate")
+            .draw()
+            .map_err(draw_error)?;
+        // Plain paths: plotters' series types need features the project does not compile.
+        let guessing = PathElement::new(vec![(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3));
+        let curve = PathElement::new(binary.roc_curve.clone(), BLUE.stroke_width(2));
+        chart.draw_series([guessing, curve]).map_err(draw_error)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
 /// Feature importance, most important first.
 pub fn feature_importance_svg(metadata: &ModelMetadata) -> Result<String, ReportError> {
     let mut bars = metadata.feature_importance.clone();
@@ -266,6 +304,17 @@ pub fn render_markdown(inputs: &ReportInputs) -> String {
         md,
         "\n![Confusion matrix](figures/{CONFUSION_MATRIX_SVG})\n"
     );
+    if let Some(binary) = &metrics.binary {
+        let auc = binary.roc_auc.map_or_else(
+            || "undefined (one class only)".to_owned(),
+            |auc| format!("{auc:.4}"),
+        );
+        let _ = writeln!(
+            md,
+            "Positive class `{}`: ROC AUC **{auc}**, log loss **{:.4}**.\n\n![ROC curve](figures/{ROC_CURVE_SVG})\n",
+            binary.positive_class, binary.log_loss
+        );
+    }
 
     let _ = writeln!(md, "## Quality gate\n");
     match inputs.gate {
@@ -317,6 +366,33 @@ mod tests {
         assert!(
             bars.contains("\n0.500\n") && bars.contains("\n2\n"),
             "{bars}"
+        );
+    }
+
+    #[test]
+    fn a_roc_curve_is_drawn_through_its_points() {
+        let binary = BinaryMetrics {
+            positive_class: "yes".into(),
+            roc_auc: Some(0.75),
+            log_loss: 0.5,
+            roc_curve: vec![(0.0, 0.0), (0.0, 0.5), (0.5, 1.0), (1.0, 1.0)],
+        };
+        let svg = roc_curve_svg(&binary).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("AUC 0.7500"),
+            "{svg}"
+        );
+        // The curve is one polyline through its four points (the axes and the diagonal have two).
+        let polylines: Vec<&str> = svg
+            .split("<polyline")
+            .skip(1)
+            .filter_map(|p| p.split("points=\"").nth(1)?.split('"').next())
+            .collect();
+        assert!(
+            polylines
+                .iter()
+                .any(|points| points.split_whitespace().count() == 4),
+            "{svg}"
         );
     }
 }

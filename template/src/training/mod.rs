@@ -5,7 +5,7 @@
 
 use crate::artifact::{Model, ModelMetadata};
 use crate::data::gold::GoldData;
-use crate::evaluation::evaluate;
+use crate::evaluation::evaluate_probabilities;
 use logistic::LogisticRegression;
 use tree::{DecisionTree, TreeParams};
 pub mod logistic;
@@ -211,10 +211,10 @@ pub fn train(
         classes.len(),
         &features,
     )?;
-    let metrics = evaluate(
+    let metrics = evaluate_probabilities(
         &classes,
         &gold.test_y,
-        &classifier.predict(gold.test_x.view()),
+        classifier.predict_proba(gold.test_x.view()).view(),
     );
     let metadata = ModelMetadata {
         name: name.to_owned(),
