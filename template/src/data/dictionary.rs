@@ -19,9 +19,14 @@ pub fn render(schema: &Schema) -> String {
     if !schema.description.is_empty() {
         let _ = writeln!(md, "{}\n", schema.description);
     }
+    let classes = schema.classes();
+    let task = match classes {
+        [_, positive] => format!("binary classification, positive class `{positive}`"),
+        _ => format!("classification into {} classes", classes.len()),
+    };
     let _ = writeln!(
         md,
-        "Target: `{}`. Missing-value tokens: {}.\n",
+        "Target: `{}` ({task}). Missing-value tokens: {}.\n",
         schema.target,
         missing.join(", ")
     );
