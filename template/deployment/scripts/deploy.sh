@@ -20,8 +20,20 @@ Options:
   --registry PREFIX   registry prefix of the images, e.g. ghcr.io/acme (Kubernetes only)
   --context NAME      kubectl context to use (default: the current one)
 {%- endif %}
-  --dry-run           print what would be applied, change nothing
+{%- if with_infrastructure %}
+  --dry-run           change nothing: kubectl diff against the cluster when one answers,
+                      else print the manifests{% if with_docker %} (compose: print the configuration){% endif %}
+{%- else %}
+  --dry-run           print the configuration, change nothing
+{%- endif %}
   -h, --help          show this help
+
+{%- if with_infrastructure %}
+
+Kubernetes secrets: when infrastructure/overlays/ENVIRONMENT/api-secrets.env exists
+(git-ignored; lines of NAME=value, e.g. API_ADMIN_TOKEN=...), its values become the
+Secret {{project-name}}-api-secrets that the API pods read.
+{%- endif %}
 
 Run deployment/scripts/smoke_test.sh against the service afterwards.
 USAGE
@@ -66,7 +78,7 @@ tag=""
 dry_run=false
 {%- if with_infrastructure %}
 registry=""
-kubectl_args=()
+context=""
 tmp=""
 trap '[[ -z $tmp ]] || rm -rf "$tmp"' EXIT
 {%- endif %}
@@ -85,7 +97,7 @@ while [[ $# -gt 0 ]]; do
             ;;
         --context)
             [[ $# -ge 2 ]] || die "--context needs a value"
-            kubectl_args+=(--context "$2")
+            context=$2
             shift 2
             ;;
 {%- endif %}
@@ -105,43 +117,91 @@ while [[ $# -gt 0 ]]; do
 done
 {%- if with_infrastructure %}
 
+# kubectl, with --context when one was given (no array: bash 3.2 rejects "${empty[@]}" under set -u).
+kube() {
+    if [[ -n $context ]]; then
+        kubectl --context "$context" "$@"
+    else
+        kubectl "$@"
+    fi
+}
+
 deploy_kubernetes() {
     command -v kubectl >/dev/null || die "kubectl is not installed"
     local overlay="infrastructure/overlays/$environment"
     local namespace="{{project-name}}"
     [[ $environment == dev ]] && namespace="{{project-name}}-dev"
+    local secrets="$overlay/api-secrets.env"
     local source=$overlay
+    if [[ $environment == prod && -z $registry ]] && grep -q 'newName: .*your-org/' "$overlay/kustomization.yaml"; then
+        die "$overlay/kustomization.yaml still names the registry 'your-org': set newName to the registry the release pushes to, or pass --registry"
+    fi
 
-    # An image override goes into a throw-away kustomization on top of the overlay, so the
-    # committed overlay stays untouched.
-    if [[ -n $tag || -n $registry ]]; then
-        tmp=$(mktemp -d)
+    # Image overrides and the secrets go into a throw-away kustomization on top of the overlay, so
+    # the committed overlay stays untouched. It sits next to the overlays, so its path to the
+    # overlay is always ../ENVIRONMENT.
+    if [[ -n $tag || -n $registry || -f $secrets ]]; then
+        tmp=$(mktemp -d "infrastructure/overlays/.deploy.XXXXXX")
         {
             echo "apiVersion: kustomize.config.k8s.io/v1beta1"
             echo "kind: Kustomization"
+            echo "namespace: $namespace"
             echo "resources:"
-            echo "  - $(realpath --relative-to="$tmp" "$overlay")"
-            echo "images:"
-            local component
-            for component in "${components[@]}"; do
-                echo "  - name: {{project-name}}-$component"
-                [[ -n $registry ]] && echo "    newName: $registry/{{project-name}}-$component"
-                [[ -n $tag ]] && echo "    newTag: \"$tag\""
-            done
+            echo "  - ../$environment"
+            if [[ -n $tag || -n $registry ]]; then
+                echo "images:"
+                local component name renamed
+                for component in "${components[@]}"; do
+                    # Matched by the name the overlay gives the image, if it renames it.
+                    name="{{project-name}}-$component"
+                    renamed=$(sed -n "s|^ *newName: *\(.*/$name\) *\$|\1|p" "$overlay/kustomization.yaml")
+                    echo "  - name: ${renamed:-$name}"
+                    [[ -n $registry ]] && echo "    newName: $registry/$name"
+                    [[ -n $tag ]] && echo "    newTag: \"$tag\""
+                done
+            fi
+            if [[ -f $secrets ]]; then
+                # The name gets a hash of the values, so changing a value rolls the pods.
+                cp "$secrets" "$tmp/api-secrets.env"
+                echo "secretGenerator:"
+                echo "  - name: {{project-name}}-api-secrets"
+                echo "    envs:"
+                echo "      - api-secrets.env"
+            fi
         } >"$tmp/kustomization.yaml"
         source=$tmp
     fi
 
     if [[ $dry_run == true ]]; then
-        kubectl "${kubectl_args[@]}" kustomize "$source"
+        if kube get --raw=/readyz --request-timeout=5s >/dev/null 2>&1; then
+            # Exit status 1 only means that there are differences.
+            kube diff -k "$source" || [[ $? -eq 1 ]]
+        else
+            echo "deploy.sh: no cluster answers; printing the manifests instead of a diff" >&2
+            kube kustomize "$source"
+        fi
         return
     fi
-    kubectl "${kubectl_args[@]}" apply -k "$source"
+    kube apply -k "$source"
     local component
     for component in "${components[@]}"; do
-        kubectl "${kubectl_args[@]}" --namespace "$namespace" rollout status \
+        kube --namespace "$namespace" rollout status \
             "deployment/{{project-name}}-$component" --timeout=300s
     done
+{%- if web_ui %}
+    if [[ $environment == prod ]]; then
+        # Without its certificate Secret the Ingress serves the controller's self-signed default:
+        # wait for cert-manager to write it (or for it to have been created by hand).
+        local waited=0
+        until kube --namespace "$namespace" get secret {{project-name}}-tls >/dev/null 2>&1; do
+            if [[ $waited -ge 300 ]]; then
+                die "no Secret {{project-name}}-tls in $namespace after 300 s: the Ingress serves a self-signed certificate. Install cert-manager and its ClusterIssuer, or create the Secret (see $overlay/kustomization.yaml)"
+            fi
+            sleep 5
+            waited=$((waited + 5))
+        done
+    fi
+{%- endif %}
     echo "Deployed to namespace $namespace"
 }
 {%- endif %}
