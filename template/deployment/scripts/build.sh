@@ -4,18 +4,24 @@ set -euo pipefail
 
 usage() {
     cat <<'USAGE'
-Usage: deployment/scripts/build.sh [binaries{% if api and with_docker %}|images{% endif %}] [options]
+Usage: deployment/scripts/build.sh [binaries{% if api and with_docker %}|images|push{% endif %}] [options]
 
 Targets:
   binaries        cargo build --release --locked of the whole workspace (the default)
 {%- if api and with_docker %}
   images          the container image{% if web_ui %}s (api, ui){% else %} of the api{% endif %}, from deployment/docker/
-                  (needs a promoted model: make all promote)
+                  (needs a promoted model: make all promote), then starts each one
+                  and smoke-tests it (smoke_test.sh{% if web_ui %} for the api, GET /health for the ui{% endif %})
+  push            pushes the images that `images` built with the same --tag and
+                  --registry; refuses a tag that exists in the registry or ends in -dirty
 
-Options (images):
+Options (images, push):
   --tag TAG           image tag (default: git describe, else "dev")
   --registry PREFIX   prefix the image names, e.g. ghcr.io/acme
-  --push              push the images after building them
+  --push              images only: push the images once they passed the smoke test
+  --smoke-host HOST   where the started images' ports are reached (default: 127.0.0.1;
+                      another host, e.g. `docker` for a docker:dind service, publishes
+                      them on every interface)
 {%- endif %}
   -h, --help      show this help
 USAGE
@@ -42,6 +48,7 @@ fi
 tag=""
 registry=""
 push=false
+smoke_host=127.0.0.1
 {%- endif %}
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -59,6 +66,11 @@ while [[ $# -gt 0 ]]; do
         --push)
             push=true
             shift
+            ;;
+        --smoke-host)
+            [[ $# -ge 2 ]] || die "--smoke-host needs a value"
+            smoke_host=$2
+            shift 2
             ;;
 {%- endif %}
         -h | --help)
@@ -78,25 +90,86 @@ build_binaries() {
 }
 {%- if api and with_docker %}
 
+# The image name of a component, with the registry prefix and the tag.
+image_name() {
+    local prefix=""
+    [[ -n $registry ]] && prefix="$registry/"
+    echo "${prefix}{{project-name}}-$1:${tag}"
+}
+
+resolve_tag() {
+    if [[ -z $tag ]]; then
+        tag=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+        tag=${tag#v}
+    fi
+}
+
+# The host port a started container publishes for PORT.
+published_port() {
+    docker port "$1" "$2/tcp" | head -n 1 | sed 's/.*://'
+}
+
+# Starts each built image on a network of its own and checks that it serves, then removes it.
+smoke_test_images() {
+    local network="{{project-name}}-smoke-$$"
+    local bind=127.0.0.1
+    [[ $smoke_host == 127.0.0.1 || $smoke_host == localhost ]] || bind=0.0.0.0
+    # Removed on any exit, a failed check included.
+    # shellcheck disable=SC2064 # expanded now, on purpose: the names are fixed
+    trap "docker rm --force $network-api{% if web_ui %} $network-ui{% endif %} >/dev/null 2>&1; docker network rm $network >/dev/null 2>&1" EXIT
+    docker network create "$network" >/dev/null
+    docker run --detach --name "$network-api" --network "$network" --network-alias api \
+        --read-only --cap-drop ALL --publish "$bind::8080" "$(image_name api)" >/dev/null
+    if ! deployment/scripts/smoke_test.sh --wait 60 "http://$smoke_host:$(published_port "$network-api" 8080)"; then
+        docker logs "$network-api" >&2 || true
+        die "the api image failed its smoke test"
+    fi
+{%- if web_ui %}
+    docker run --detach --name "$network-ui" --network "$network" --env UI_API_URL=http://api:8080 \
+        --read-only --cap-drop ALL --publish "$bind::3000" "$(image_name ui)" >/dev/null
+    if ! curl --silent --show-error --fail --retry 30 --retry-connrefused --retry-delay 1 --max-time 5 \
+        --output /dev/null "http://$smoke_host:$(published_port "$network-ui" 3000)/health"; then
+        docker logs "$network-ui" >&2 || true
+        die "the ui image failed its smoke test"
+    fi
+    echo "ok    the ui image answers GET /health"
+{%- endif %}
+}
+
 build_images() {
     command -v docker >/dev/null || die "docker is not installed"
     if ! find api/models -mindepth 1 ! -name .gitkeep -print -quit | grep -q .; then
         die "api/models/ holds no model: run 'make all promote' first"
     fi
-    if [[ -z $tag ]]; then
-        tag=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
-        tag=${tag#v}
-    fi
-    local prefix=""
-    [[ -n $registry ]] && prefix="$registry/"
+    resolve_tag
     local component image
     for component in "${components[@]}"; do
-        image="${prefix}{{project-name}}-${component}:${tag}"
+        image=$(image_name "$component")
         echo "Building ${image}"
         docker build --file "deployment/docker/${component}/Dockerfile" --tag "$image" .
-        if [[ $push == true ]]; then
-            docker push "$image"
+    done
+    smoke_test_images
+    if [[ $push == true ]]; then
+        push_images
+    fi
+}
+
+push_images() {
+    command -v docker >/dev/null || die "docker is not installed"
+    resolve_tag
+    [[ $tag != *-dirty ]] || die "refusing to push $tag: the working tree has uncommitted changes"
+    [[ -n $registry ]] || die "push needs --registry"
+    local component image
+    for component in "${components[@]}"; do
+        image=$(image_name "$component")
+        docker image inspect "$image" >/dev/null 2>&1 || die "no local image $image: run 'build.sh images' first"
+        # Release tags are never overwritten: a deployment pinned to one keeps getting the same image.
+        if docker manifest inspect "$image" >/dev/null 2>&1; then
+            die "$image exists in the registry already: release tags are never overwritten"
         fi
+    done
+    for component in "${components[@]}"; do
+        docker push "$(image_name "$component")"
     done
 }
 {%- endif %}
@@ -105,6 +178,7 @@ case $target in
     binaries) build_binaries ;;
 {%- if api and with_docker %}
     images) build_images ;;
+    push) push_images ;;
 {%- endif %}
     *)
         usage >&2

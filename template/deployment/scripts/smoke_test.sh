@@ -14,6 +14,8 @@ Runs every check; exits non-zero if any failed. Needs curl and jq.
 
 Options:
   --wait SECONDS   wait up to SECONDS for /ready before checking (default: 0)
+  --pid PID        stop waiting, and fail, as soon as process PID (the server, or the
+                   `make serve` that builds and starts it) has exited
   -h, --help       show this help
 USAGE
 }
@@ -25,11 +27,17 @@ die() {
 
 base_url="http://127.0.0.1:8080"
 wait_seconds=0
+pid=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --wait)
             [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || die "--wait needs a number of seconds"
             wait_seconds=$2
+            shift 2
+            ;;
+        --pid)
+            [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || die "--pid needs a process id"
+            pid=$2
             shift 2
             ;;
         -h | --help)
@@ -70,6 +78,10 @@ http_ok() {
 if [[ $wait_seconds -gt 0 ]]; then
     deadline=$((SECONDS + wait_seconds))
     until http_ok /ready 2>/dev/null; do
+        if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
+            echo "smoke_test.sh: process $pid exited before $base_url/ready answered 200" >&2
+            exit 1
+        fi
         if [[ $SECONDS -ge $deadline ]]; then
             echo "smoke_test.sh: $base_url/ready did not answer 200 within ${wait_seconds}s" >&2
             exit 1
