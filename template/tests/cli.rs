@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use {{crate_name}}::utils::config::SETTINGS;
+use {{crate_name}}::utils::config;
 
 const MAKE_DATASET: &str = env!("CARGO_BIN_EXE_make_dataset");
 const TRAIN_MODEL: &str = env!("CARGO_BIN_EXE_train_model");
@@ -32,8 +32,10 @@ const BINARIES: &[&str] = &[
 fn run(dir: &Path, binary: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(binary);
     command.current_dir(dir).args(args);
-    for (key, _) in SETTINGS {
-        command.env_remove(key);
+    for argument in config::all_settings().get_arguments() {
+        if let Some(key) = argument.get_env() {
+            command.env_remove(key);
+        }
     }
     command.env("RUST_LOG", "warn").envs(env.iter().copied());
     command.output().unwrap()
@@ -54,15 +56,21 @@ fn assert_clean_failure(output: &Output, expected: &str) {
 }
 
 #[test]
-fn every_binary_has_help() {
+fn every_binary_has_help_naming_each_variable_documented_in_the_example() {
     let dir = tempfile::tempdir().unwrap();
+    let example = include_str!("../config/.env.example");
     for &binary in BINARIES {
         let output = run(dir.path(), binary, &["--help"], &[]);
         assert!(output.status.success(), "{binary}");
-        assert!(
-            String::from_utf8_lossy(&output.stdout).contains("Usage:"),
-            "{binary}"
-        );
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(help.contains("Usage:"), "{binary}");
+        assert!(help.contains("Flags win over the environment"), "{help}");
+        // Every variable a binary reads is shown by its help and documented in the example.
+        for name in help.split("[env: ").skip(1) {
+            let name = name.split(['=', ']']).next().unwrap();
+            let line = format!("\n{name}=");
+            assert!(example.contains(&line), "{binary}: {name} undocumented");
+        }
     }
 }
 
@@ -255,13 +263,75 @@ fn overriding_the_gate_is_loud_and_recorded_in_the_metadata() {
 {%- endif %}
 
 #[test]
+fn a_flag_and_its_variable_are_refused_with_the_same_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (binary, flag, key, value, expected) in [
+        (
+            TRAIN_MODEL,
+            "--name",
+            "MODEL_NAME",
+            "../x",
+            "letters, digits",
+        ),
+        (
+            TRAIN_MODEL,
+            "--max-depth",
+            "TREE_MAX_DEPTH",
+            "0",
+            "positive whole number",
+        ),
+        (
+            TEST_MODEL,
+            "--min-accuracy",
+            "GATE_MIN_ACCURACY",
+            "5",
+            "from 0 to 1",
+        ),
+        (
+            MAKE_DATASET,
+            "--test-fraction",
+            "TEST_FRACTION",
+            "1.5",
+            "strictly between 0 and 1",
+        ),
+        (
+            PREDICT_MODEL,
+            "--delimiter",
+            "CSV_DELIMITER",
+            ";;",
+            "single ASCII character",
+        ),
+    ] {
+        let by_flag = run(d, binary, &[flag, value], &[]);
+        let by_env = run(d, binary, &[], &[(key, value)]);
+        for output in [&by_flag, &by_env] {
+            assert_clean_failure(output, key);
+            assert_clean_failure(output, expected);
+            assert!(
+                stderr(output).starts_with("error: invalid value"),
+                "{}",
+                stderr(output)
+            );
+        }
+        assert_eq!(stderr(&by_flag), stderr(&by_env), "{key}");
+    }
+    // From config/.env too, in the same words.
+    std::fs::create_dir_all(d.join("config")).unwrap();
+    std::fs::write(d.join("config/.env"), "MODEL_NAME=../x\n").unwrap();
+    let from_file = run(d, TRAIN_MODEL, &[], &[]);
+    assert_eq!(
+        stderr(&from_file),
+        stderr(&run(d, TRAIN_MODEL, &["--name", "../x"], &[]))
+    );
+    // Nothing is left behind by a refused setting.
+    assert!(!d.join("src/models").exists());
+}
+
+#[test]
 fn user_mistakes_get_one_clear_error_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert_clean_failure(
-        &run(d, MAKE_DATASET, &[], &[("TEST_FRACTION", "2")]),
-        "TEST_FRACTION",
-    );
     assert_clean_failure(
         &run(d, MAKE_DATASET, &["--source", "missing.csv"], &[]),
         "missing.csv",
@@ -300,6 +370,18 @@ fn settings_file_applies_below_the_environment() {
             .success()
     );
     assert!(d.join("data-from-flag/gold/manifest.json").exists());
+    // An empty value means the default, even over config/.env.
+    assert!(
+        run(
+            d,
+            MAKE_DATASET,
+            &[],
+            &[("DATASETS_DIR", ""), ("TEST_FRACTION", "")]
+        )
+        .status
+        .success()
+    );
+    assert!(d.join("src/datasets/gold/manifest.json").exists());
 }
 
 #[test]
@@ -338,5 +420,55 @@ fn batch_prediction_reports_bad_rows_and_goes_on() {
         "{out}"
     );
     assert!(lines[4].starts_with("5,Adelie,"), "{out}");
-    assert!(String::from_utf8_lossy(&output.stdout).contains("4 rows: 2 predicted, 2 invalid"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("4 rows: 2 predicted, 2 invalid"),
+        "{stdout}"
+    );
+
+    // PREDICT_INPUT names the input when --input does not; the accuracy says what it is on.
+    let labelled = "species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex\n\
+                    Gentoo,Biscoe,47.5,15,217,5076,female\n";
+    std::fs::write(d.join("labelled.csv"), labelled).unwrap();
+    let output = run(d, PREDICT_MODEL, &[], &[("PREDICT_INPUT", "labelled.csv")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("accuracy on the 1 rows of labelled.csv with a known class: 1.0000"),
+        "{stdout}"
+    );
+    assert!(d.join("reports/predictions.csv").exists());
+    // By default the held-out rows are predicted, and said to be.
+    let output = run(d, PREDICT_MODEL, &[], &[("PREDICT_INPUT", "")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("held-out rows: "), "{stdout}");
+}
+
+#[test]
+fn batch_prediction_fails_when_no_row_can_be_predicted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(d, MAKE_DATASET, &[], &[]).status.success());
+    assert!(run(d, TRAIN_MODEL, &[], &[]).status.success());
+    let header = "island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex\n";
+    std::fs::write(d.join("bad.csv"), format!("{header}Mars,1,2,3,4,female\n")).unwrap();
+    let output = run(
+        d,
+        PREDICT_MODEL,
+        &["--output", "out.csv"],
+        &[("PREDICT_INPUT", "bad.csv")],
+    );
+    assert_clean_failure(
+        &output,
+        "no row of bad.csv could be predicted: all 1 are invalid",
+    );
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    // The reasons are still written.
+    let out = std::fs::read_to_string(d.join("out.csv")).unwrap();
+    assert!(out.contains("unknown category `Mars`"), "{out}");
+
+    std::fs::write(d.join("empty.csv"), header).unwrap();
+    let output = run(d, PREDICT_MODEL, &["--input", "empty.csv"], &[]);
+    assert_clean_failure(&output, "empty.csv has no rows to predict");
 }

@@ -12,7 +12,7 @@ use {{crate_name}}::data::schema::{Column, ColumnKind, RecordError};
 use {{crate_name}}::data::schema::{Schema, Value};
 use {{crate_name}}::data::{SAMPLE_CSV, bronze, columnar, silver};
 use {{crate_name}}::training::{self, Algorithm, Hyperparameters};
-use {{crate_name}}::utils::config::Settings;
+use {{crate_name}}::utils::config::{self, GateSettings};
 use {{crate_name}}::utils::{hashing, paths};
 
 struct Layers {
@@ -123,18 +123,15 @@ fn rerunning_the_pipeline_reproduces_every_hash_and_metric() {
 fn both_algorithms_pass_the_default_gate() {
     let dir = tempfile::tempdir().unwrap();
     build_layers(dir.path(), SAMPLE_CSV, 42);
-    let defaults = Settings::default();
+    let defaults: GateSettings = config::defaults();
     // The default algorithm passes with a wide margin; the tree passes too.
     for (algorithm, floor) in [
         (Algorithm::LogisticRegression, 0.97),
-        (Algorithm::DecisionTree, defaults.gate_min_macro_f1),
+        (Algorithm::DecisionTree, defaults.min_macro_f1),
     ] {
         let (_, model) = train(dir.path(), algorithm);
         let m = &model.metadata.metrics;
-        assert!(
-            m.accuracy >= defaults.gate_min_accuracy,
-            "{algorithm}: {m:?}"
-        );
+        assert!(m.accuracy >= defaults.min_accuracy, "{algorithm}: {m:?}");
         assert!(
             m.accuracy >= floor && m.macro_f1 >= floor,
             "{algorithm}: {m:?}"

@@ -1,11 +1,11 @@
 //! What the model API and the web UI have in common as HTTP services, so both binaries start, read
 //! their settings, log, answer health checks and stop the same way. It holds no model and no HTTP
-//! framework: the UI depends on it without building the core library.
+//! framework: the UI depends on it without building the core library. Settings are loaded and
+//! parsed by the settings crate, as in the batch binaries.
 //!
 //! | module | job |
 //! |---|---|
 //! | [`startup`] | a server binary's whole `main`: settings, `--healthcheck`, logging, runtime, exit status |
-//! | [`settings`] | flag > environment > `config/.env` > default, and the parsers for the shared settings |
 //! | [`healthcheck`] | `--healthcheck`: GET /health with the standard library, for images without curl |
 //! | [`logging`] | the stderr log subscriber |
 //! | [`shutdown`] | the signals that stop a server gracefully |
@@ -13,7 +13,6 @@
 
 pub mod healthcheck;
 pub mod logging;
-pub mod settings;
 pub mod shutdown;
 pub mod startup;
 #[cfg(feature = "testing")]

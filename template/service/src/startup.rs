@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::{healthcheck, logging, settings};
+use crate::{healthcheck, logging};
 
 /// How long `--healthcheck` waits for the server; container runtimes allow a few seconds.
 pub const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(3);
@@ -27,7 +27,7 @@ pub trait Settings {
     fn log_filter(&self) -> &str;
 }
 
-/// Loads the settings `C` (see [`settings::load`]), then either runs the health check or starts
+/// Loads the settings `C` (see `{{crate_name}}_settings::load`), then either runs the health check or starts
 /// logging and a multi-threaded runtime and serves with `serve` until it returns.
 pub fn main<C, F, Fut>(env_file: &Path, serve: F) -> ExitCode
 where
@@ -36,7 +36,7 @@ where
     Fut: Future<Output = anyhow::Result<()>>,
 {
     // The settings file is read before any thread starts, as the environment is process-global.
-    let config = match settings::load::<C>(env_file) {
+    let config = match {{crate_name}}_settings::load::<C>(env_file) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -12,7 +12,7 @@ use {{crate_name}}::data::gold::{self, SplitMix64};
 use {{crate_name}}::data::schema::Schema;
 use {{crate_name}}::data::{SAMPLE_CSV, bronze, silver};
 use {{crate_name}}::training::{self, Algorithm, Hyperparameters};
-use {{crate_name}}::utils::config::Settings;
+use {{crate_name}}::utils::config::{self, LogSettings, PRECEDENCE};
 use {{crate_name}}::utils::memory::peak_rss_bytes;
 use {{crate_name}}::utils::{logging, paths};
 use {{crate_name}}::{Model, batch};
@@ -21,7 +21,7 @@ use {{crate_name}}::{Model, batch};
 ///
 /// Run it in release mode: `cargo run --release --bin bench_pipeline`.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = PRECEDENCE)]
 struct Cli {
     /// Rows of the synthetic penguins-like file (0 skips it)
     #[arg(long, default_value_t = 1_000_000)]
@@ -39,15 +39,16 @@ struct Cli {
         default_value = "logistic_regression,decision_tree"
     )]
     algorithms: Vec<Algorithm>,
+    #[command(flatten)]
+    log: LogSettings,
 }
 
 fn main() -> ExitCode {
-    logging::exit_code(run(Cli::parse()))
+    logging::exit_code(config::load().and_then(run))
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let settings = Settings::load()?;
-    logging::init(&settings.log_filter);
+    cli.log.init();
     if cli.work_dir.exists() {
         std::fs::remove_dir_all(&cli.work_dir)
             .with_context(|| format!("cannot clear {}", cli.work_dir.display()))?;

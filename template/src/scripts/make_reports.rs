@@ -2,7 +2,6 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use {{crate_name}}::Model;
@@ -10,35 +9,34 @@ use {{crate_name}}::data::manifest::SilverManifest;
 use {{crate_name}}::data::manifest::{self, GoldManifest};
 use {{crate_name}}::evaluation::GateReport;
 use {{crate_name}}::reports::{self, ReportInputs};
-use {{crate_name}}::utils::config::Settings;
+use {{crate_name}}::utils::config::{self, DatasetsDir, LogSettings};
+use {{crate_name}}::utils::config::{ModelChoice, PRECEDENCE, ReportsDir};
 use {{crate_name}}::utils::{fs, logging, paths};
 
 /// Draw the confusion matrix, feature importance and class distribution figures (SVG) and write
 /// reports/report.md linking them.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = PRECEDENCE)]
 struct Cli {
-    /// Model directory [default: MODELS_DIR/MODEL_NAME-MODEL_VERSION]
-    #[arg(long)]
-    model_dir: Option<PathBuf>,
-    /// Folder of the data layers [env: DATASETS_DIR]
-    #[arg(long)]
-    datasets_dir: Option<PathBuf>,
-    /// Folder receiving report.md and figures/ [env: REPORTS_DIR]
-    #[arg(long)]
-    reports_dir: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelChoice,
+    #[command(flatten)]
+    datasets: DatasetsDir,
+    #[command(flatten)]
+    reports: ReportsDir,
+    #[command(flatten)]
+    log: LogSettings,
 }
 
 fn main() -> ExitCode {
-    logging::exit_code(run(Cli::parse()))
+    logging::exit_code(config::load().and_then(run))
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let settings = Settings::load()?;
-    logging::init(&settings.log_filter);
-    let model_dir = cli.model_dir.unwrap_or_else(|| settings.model_dir());
-    let datasets = cli.datasets_dir.unwrap_or(settings.datasets_dir);
-    let reports_dir = cli.reports_dir.unwrap_or(settings.reports_dir);
+    cli.log.init();
+    let model_dir = cli.model.model_dir();
+    let datasets = cli.datasets.datasets_dir;
+    let reports_dir = cli.reports.reports_dir;
     let figures = paths::figures(&reports_dir);
 
     let model = Model::load(&model_dir)

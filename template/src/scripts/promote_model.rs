@@ -2,12 +2,11 @@
 
 use anyhow::Result;
 use clap::Parser;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use {{crate_name}}::artifact::{self, GateVerdict, PromoteError};
-use {{crate_name}}::evaluation::Thresholds;
-use {{crate_name}}::utils::config::Settings;
+use {{crate_name}}::utils::config::{self, GateSettings, LogSettings};
+use {{crate_name}}::utils::config::{ModelChoice, PRECEDENCE, PromoteTarget};
 use {{crate_name}}::utils::logging;
 
 /// Verify a trained model's checksums and quality gate result, and copy it atomically to the
@@ -18,33 +17,31 @@ use {{crate_name}}::utils::logging;
 /// as strict as the configured GATE_MIN_*. Otherwise nothing is copied and the exit code is 1.
 /// The previous promoted model is replaced in one step, so the API never sees a partial copy.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = PRECEDENCE)]
 struct Cli {
-    /// Model directory to promote [default: MODELS_DIR/MODEL_NAME-MODEL_VERSION]
-    #[arg(long)]
-    model_dir: Option<PathBuf>,
-    /// Destination directory [env: PROMOTE_DIR]
-    #[arg(long)]
-    to: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelChoice,
+    #[command(flatten)]
+    target: PromoteTarget,
     /// Promote even though the gate result is missing, failed or about another model; the
     /// override is recorded in the promoted model's metadata.json (gate_override)
     #[arg(long)]
     allow_failed_gate: bool,
+    #[command(flatten)]
+    gate: GateSettings,
+    #[command(flatten)]
+    log: LogSettings,
 }
 
 fn main() -> ExitCode {
-    logging::exit_code(run(Cli::parse()))
+    logging::exit_code(config::load().and_then(run))
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let settings = Settings::load()?;
-    logging::init(&settings.log_filter);
-    let source = cli.model_dir.unwrap_or_else(|| settings.model_dir());
-    let target = cli.to.unwrap_or(settings.promote_dir);
-    let thresholds = Thresholds {
-        min_accuracy: settings.gate_min_accuracy,
-        min_macro_f1: settings.gate_min_macro_f1,
-    };
+    cli.log.init();
+    let source = cli.model.model_dir();
+    let target = cli.target.to;
+    let thresholds = cli.gate.thresholds();
     let promoted = artifact::promote(&source, &target, &thresholds, cli.allow_failed_gate)
         .map_err(|err| match err {
             PromoteError::Gate(refusal) => anyhow::anyhow!(

@@ -3,14 +3,14 @@
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use serde::Serialize;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use {{crate_name}}::artifact::{self, Model};
 use {{crate_name}}::data::gold;
+use {{crate_name}}::evaluation::GateReport;
 use {{crate_name}}::evaluation::{self, GateRecord, Metrics};
-use {{crate_name}}::evaluation::{GateReport, Thresholds};
-use {{crate_name}}::utils::config::Settings;
+use {{crate_name}}::utils::config::{self, DatasetsDir, GateSettings};
+use {{crate_name}}::utils::config::{LogSettings, ModelChoice, PRECEDENCE, ReportsDir};
 use {{crate_name}}::utils::{fs, logging, paths, time};
 
 /// Evaluate a trained model on the held-out test split and fail if a metric is below its threshold.
@@ -19,23 +19,18 @@ use {{crate_name}}::utils::{fs, logging, paths, time};
 /// reports/metrics.json and the verdict, gate.json, into the model directory (promotion checks it).
 /// Exit code 1 means the gate failed (or the model could not be evaluated).
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = PRECEDENCE)]
 struct Cli {
-    /// Model directory [default: MODELS_DIR/MODEL_NAME-MODEL_VERSION]
-    #[arg(long)]
-    model_dir: Option<PathBuf>,
-    /// Minimum accuracy, 0 to 1 [env: GATE_MIN_ACCURACY]
-    #[arg(long)]
-    min_accuracy: Option<f64>,
-    /// Minimum macro-F1, 0 to 1 [env: GATE_MIN_MACRO_F1]
-    #[arg(long)]
-    min_macro_f1: Option<f64>,
-    /// Folder of the data layers [env: DATASETS_DIR]
-    #[arg(long)]
-    datasets_dir: Option<PathBuf>,
-    /// Folder receiving metrics.json [env: REPORTS_DIR]
-    #[arg(long)]
-    reports_dir: Option<PathBuf>,
+    #[command(flatten)]
+    gate: GateSettings,
+    #[command(flatten)]
+    model: ModelChoice,
+    #[command(flatten)]
+    datasets: DatasetsDir,
+    #[command(flatten)]
+    reports: ReportsDir,
+    #[command(flatten)]
+    log: LogSettings,
 }
 
 #[derive(Serialize)]
@@ -51,23 +46,17 @@ struct MetricsFile<'a> {
 }
 
 fn main() -> ExitCode {
-    logging::exit_code(run(Cli::parse()))
+    logging::exit_code(config::load().and_then(run))
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let mut settings = Settings::load()?;
-    logging::init(&settings.log_filter);
-    settings.datasets_dir = cli.datasets_dir.unwrap_or(settings.datasets_dir);
-    settings.reports_dir = cli.reports_dir.unwrap_or(settings.reports_dir);
-    let thresholds = Thresholds {
-        min_accuracy: cli.min_accuracy.unwrap_or(settings.gate_min_accuracy),
-        min_macro_f1: cli.min_macro_f1.unwrap_or(settings.gate_min_macro_f1),
-    };
-    let model_dir = cli.model_dir.unwrap_or_else(|| settings.model_dir());
+    cli.log.init();
+    let thresholds = cli.gate.thresholds();
+    let model_dir = cli.model.model_dir();
 
     let (model, checksum) = Model::load_with_checksum(&model_dir)
         .context("cannot load the model (train it first with train_model)")?;
-    let gold = gold::GoldLayer::open(&paths::gold(&settings.datasets_dir))?;
+    let gold = gold::GoldLayer::open(&paths::gold(&cli.datasets.datasets_dir))?;
     // Scoring on a different split than the one held out at training time could leak training rows.
     if gold.manifest.test.sha256 != model.metadata.test_data_sha256 {
         bail!(
@@ -89,7 +78,7 @@ fn run(cli: Cli) -> Result<()> {
         gate,
         evaluated_at: time::now_rfc3339(),
     };
-    let path = settings.reports_dir.join("metrics.json");
+    let path = cli.reports.reports_dir.join("metrics.json");
     let file = MetricsFile {
         model: record.model.clone(),
         model_dir: model_dir.display().to_string(),

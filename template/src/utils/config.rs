@@ -1,63 +1,343 @@
-//! Settings, resolved with the precedence CLI flag > environment > `config/.env` > default.
+//! The batch binaries' settings: clap argument groups that each binary flattens into its command
+//! line, so each flag and its variable are declared once, here.
 //!
-//! Binaries load [`Settings`] once, then overwrite fields from their CLI flags. Every setting is
-//! documented in `config/.env.example`; a test keeps that file and [`SETTINGS`] in step.
+//! Precedence: command-line flag > environment variable > `config/.env` > built-in default. A flag
+//! and its variable go through the same parser from the settings crate (`{{crate_name}}_settings`,
+//! which the servers use too), so a bad value gets the same message by either route, naming the
+//! variable and the expected form. Every variable is documented in `config/.env.example`; a test
+//! checks that file against [`all_settings`].
 {%- if api %}
 //! `API_*`{% if web_ui %} and `UI_*`{% endif %} settings belong to the api{% if web_ui %} and ui{% endif %} crate{% if web_ui %}s{% endif %}.
 {%- endif %}
 
-use crate::training::Hyperparameters;
-use crate::utils::paths;
-use std::collections::HashMap;
+use clap::{Args, Command, CommandFactory, FromArgMatches};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-/// Every setting this crate reads, with the form a value must take.
-pub const SETTINGS: &[(&str, &str)] = &[
-    ("DATA_SOURCE", "`sample`, a file path, or an http(s) URL"),
-    ("DATA_SCHEMA", "a path to a schema TOML file"),
-    ("CSV_DELIMITER", "a single ASCII character, or `tab`"),
-    ("DATASETS_DIR", "a directory path"),
-    ("MODELS_DIR", "a directory path"),
-    ("REPORTS_DIR", "a directory path"),
-    ("REFERENCE_DIR", "a directory path"),
-    ("SPLIT_SEED", "a non-negative integer"),
-    ("TEST_FRACTION", "a number strictly between 0 and 1"),
-    ("MODEL_NAME", "letters, digits, `-` or `_`"),
-    ("MODEL_VERSION", "letters, digits, `.`, `-` or `_`"),
-    (
-        "MODEL_ALGORITHM",
-        "`logistic_regression` or `decision_tree`",
-    ),
-    ("LOGREG_MAX_ITERATIONS", "a positive integer"),
-    ("LOGREG_L2_PENALTY", "a non-negative number"),
-    ("TREE_MAX_DEPTH", "a positive integer"),
-    ("TREE_MIN_SAMPLES_LEAF", "a positive integer"),
-    ("GATE_MIN_ACCURACY", "a number between 0 and 1"),
-    ("GATE_MIN_MACRO_F1", "a number between 0 and 1"),
-{%- if api %}
-    ("PROMOTE_DIR", "a directory path"),
-{%- endif %}
-    (
-        "RUST_LOG",
-        "a log filter such as `info` or `warn,my_crate=debug`",
-    ),
-];
+use crate::evaluation::Thresholds;
+use crate::training::{Algorithm, Hyperparameters};
+use crate::utils::{logging, paths};
 
-/// A setting whose value could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The value does not have the expected form.
-    #[error("invalid value `{value}` for setting {key}: expected {expected}")]
-    Invalid {
-        key: &'static str,
-        value: String,
-        expected: &'static str,
-    },
-    /// The `.env` file exists but cannot be read or parsed.
-    #[error("cannot read settings file {path}: {message}")]
-    EnvFile { path: PathBuf, message: String },
+// One import per line: the crate name in the path makes a long list wrap differently per project.
+use {{crate_name}}_settings::parse_delimiter;
+use {{crate_name}}_settings::parse_fraction;
+use {{crate_name}}_settings::parse_log_filter;
+use {{crate_name}}_settings::parse_model_name;
+use {{crate_name}}_settings::parse_model_version;
+use {{crate_name}}_settings::parse_non_negative;
+use {{crate_name}}_settings::parse_non_negative_number;
+use {{crate_name}}_settings::parse_positive;
+use {{crate_name}}_settings::parse_unit_interval;
+
+/// The `after_help` of every binary: where the settings come from.
+pub use {{crate_name}}_settings::PRECEDENCE;
+/// A settings group's built-in defaults, whatever the environment says.
+pub use {{crate_name}}_settings::defaults;
+
+/// Parses a binary's command line `C` over the environment and `config/.env`. On a bad flag or
+/// setting, or `--help`, clap prints the message and exits; an unreadable `config/.env` is an error.
+pub fn load<C: CommandFactory + FromArgMatches>() -> anyhow::Result<C> {
+    {{crate_name}}_settings::load(Path::new(paths::ENV_FILE))
 }
+
+/// Every setting of the batch binaries, each group once: what `config/.env.example` documents.
+pub fn all_settings() -> Command {
+    let command = Command::new("settings");
+    let command = LogSettings::augment_args(command);
+    let command = DatasetsDir::augment_args(command);
+    let command = ReportsDir::augment_args(command);
+    let command = SourceSettings::augment_args(command);
+    let command = CsvDelimiter::augment_args(command);
+    let command = ModelChoice::augment_args(command);
+    let command = TrainingSettings::augment_args(command);
+    let command = GateSettings::augment_args(command);
+{%- if api %}
+    let command = PromoteTarget::augment_args(command);
+{%- endif %}
+    PredictInput::augment_args(command)
+}
+
+/// The log filter, which every binary has.
+#[derive(Debug, Clone, Args)]
+pub struct LogSettings {
+    /// Log filter: error, warn, info, debug or trace (per module: `warn,my_crate=debug`)
+    #[arg(
+        long = "log",
+        env = "RUST_LOG",
+        value_name = "RUST_LOG",
+        default_value = "info",
+        value_parser = parse_log_filter
+    )]
+    pub log_filter: String,
+}
+
+impl LogSettings {
+    /// Starts logging to stderr with this filter.
+    pub fn init(&self) {
+        logging::init(&self.log_filter);
+    }
+}
+
+/// The folder of the bronze, silver and gold layers.
+#[derive(Debug, Clone, Args)]
+pub struct DatasetsDir {
+    /// Folder of the data layers
+    #[arg(
+        long,
+        env = "DATASETS_DIR",
+        value_name = "DATASETS_DIR",
+        default_value = paths::DATASETS_DIR
+    )]
+    pub datasets_dir: PathBuf,
+}
+
+/// The folder of metrics, predictions, the report and its figures.
+#[derive(Debug, Clone, Args)]
+pub struct ReportsDir {
+    /// Folder of metrics.json, predictions.csv, report.md and figures/
+    #[arg(
+        long,
+        env = "REPORTS_DIR",
+        value_name = "REPORTS_DIR",
+        default_value = paths::REPORTS_DIR
+    )]
+    pub reports_dir: PathBuf,
+}
+
+/// Where the dataset comes from and how it is split (`make_dataset`).
+#[derive(Debug, Clone, Args)]
+pub struct SourceSettings {
+    /// Data source: `sample`, a CSV path, or an http(s) URL
+    #[arg(
+        long,
+        env = "DATA_SOURCE",
+        value_name = "DATA_SOURCE",
+        default_value = "sample",
+        value_parser = parse_source
+    )]
+    pub source: DataSource,
+    /// Schema file describing the CSV [default: config/schema.toml if it exists, else the bundled
+    /// penguins schema]
+    #[arg(long, env = "DATA_SCHEMA", value_name = "DATA_SCHEMA")]
+    pub schema: Option<PathBuf>,
+    /// Seed of the train/test split
+    #[arg(
+        long,
+        env = "SPLIT_SEED",
+        value_name = "SPLIT_SEED",
+        default_value_t = 42,
+        value_parser = parse_non_negative::<u64>
+    )]
+    pub seed: u64,
+    /// Share of each class held out for testing, strictly between 0 and 1
+    #[arg(
+        long,
+        env = "TEST_FRACTION",
+        value_name = "TEST_FRACTION",
+        default_value_t = 0.2,
+        value_parser = parse_fraction
+    )]
+    pub test_fraction: f64,
+    /// Folder receiving data_dictionary.md
+    #[arg(
+        long,
+        env = "REFERENCE_DIR",
+        value_name = "REFERENCE_DIR",
+        default_value = paths::REFERENCE_DIR
+    )]
+    pub reference_dir: PathBuf,
+}
+
+/// The field delimiter of CSV input.
+#[derive(Debug, Clone, Args)]
+pub struct CsvDelimiter {
+    /// CSV field delimiter: one character, or `tab`
+    #[arg(
+        long,
+        env = "CSV_DELIMITER",
+        value_name = "CSV_DELIMITER",
+        default_value = ",",
+        value_parser = parse_delimiter
+    )]
+    pub delimiter: u8,
+}
+
+/// A trained model's name and version, which make its directory's name.
+#[derive(Debug, Clone, Args)]
+pub struct ModelId {
+    /// Model name: letters, digits, `-` or `_` [default: the package name]
+    #[arg(
+        long = "name",
+        env = "MODEL_NAME",
+        value_name = "MODEL_NAME",
+        default_value = env!("CARGO_PKG_NAME"),
+        hide_default_value = true,
+        value_parser = parse_model_name
+    )]
+    pub name: String,
+    /// Model version: letters, digits, `.`, `-` or `_` [default: the package version]
+    #[arg(
+        long,
+        env = "MODEL_VERSION",
+        value_name = "MODEL_VERSION",
+        default_value = env!("CARGO_PKG_VERSION"),
+        hide_default_value = true,
+        value_parser = parse_model_version
+    )]
+    pub model_version: String,
+    /// Folder of the trained model directories
+    #[arg(
+        long,
+        env = "MODELS_DIR",
+        value_name = "MODELS_DIR",
+        default_value = paths::MODELS_DIR
+    )]
+    pub models_dir: PathBuf,
+}
+
+impl ModelId {
+    /// `MODELS_DIR/MODEL_NAME-MODEL_VERSION`.
+    pub fn model_dir(&self) -> PathBuf {
+        paths::model_dir(&self.models_dir, &self.name, &self.model_version)
+    }
+}
+
+/// The model a step works on: the configured one, or `--model-dir`.
+#[derive(Debug, Clone, Args)]
+pub struct ModelChoice {
+    /// Model directory [default: MODELS_DIR/MODEL_NAME-MODEL_VERSION]
+    #[arg(long)]
+    pub model_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub id: ModelId,
+}
+
+impl ModelChoice {
+    /// `--model-dir`, else the configured model's directory.
+    pub fn model_dir(&self) -> PathBuf {
+        self.model_dir
+            .clone()
+            .unwrap_or_else(|| self.id.model_dir())
+    }
+}
+
+/// The algorithm and its hyperparameters (`train_model`).
+#[derive(Debug, Clone, Args)]
+pub struct TrainingSettings {
+    /// `logistic_regression` or `decision_tree`
+    #[arg(
+        long,
+        env = "MODEL_ALGORITHM",
+        value_name = "MODEL_ALGORITHM",
+        default_value_t = Hyperparameters::default().algorithm
+    )]
+    pub algorithm: Algorithm,
+    /// Logistic regression: maximum iterations
+    #[arg(
+        long,
+        env = "LOGREG_MAX_ITERATIONS",
+        value_name = "LOGREG_MAX_ITERATIONS",
+        default_value_t = Hyperparameters::default().max_iterations,
+        value_parser = parse_positive::<u64>
+    )]
+    pub max_iterations: u64,
+    /// Logistic regression: L2 penalty (0 disables it)
+    #[arg(
+        long,
+        env = "LOGREG_L2_PENALTY",
+        value_name = "LOGREG_L2_PENALTY",
+        default_value_t = Hyperparameters::default().l2_penalty,
+        value_parser = parse_non_negative_number
+    )]
+    pub l2_penalty: f64,
+    /// Decision tree: maximum depth
+    #[arg(
+        long,
+        env = "TREE_MAX_DEPTH",
+        value_name = "TREE_MAX_DEPTH",
+        default_value_t = Hyperparameters::default().max_depth,
+        value_parser = parse_positive::<usize>
+    )]
+    pub max_depth: usize,
+    /// Decision tree: minimum training rows per leaf
+    #[arg(
+        long,
+        env = "TREE_MIN_SAMPLES_LEAF",
+        value_name = "TREE_MIN_SAMPLES_LEAF",
+        default_value_t = Hyperparameters::default().min_samples_leaf,
+        value_parser = parse_positive::<usize>
+    )]
+    pub min_samples_leaf: usize,
+}
+
+impl TrainingSettings {
+    /// The hyperparameters these settings choose.
+    pub fn hyperparameters(&self) -> Hyperparameters {
+        Hyperparameters {
+            algorithm: self.algorithm,
+            max_iterations: self.max_iterations,
+            l2_penalty: self.l2_penalty,
+            max_depth: self.max_depth,
+            min_samples_leaf: self.min_samples_leaf,
+        }
+    }
+}
+
+/// The quality gate's thresholds (`test_model`, and `promote_model`, which refuses laxer ones).
+#[derive(Debug, Clone, Args)]
+pub struct GateSettings {
+    /// Minimum accuracy on the held-out test split, from 0 to 1
+    #[arg(
+        long,
+        env = "GATE_MIN_ACCURACY",
+        value_name = "GATE_MIN_ACCURACY",
+        default_value_t = 0.9,
+        value_parser = parse_unit_interval
+    )]
+    pub min_accuracy: f64,
+    /// Minimum macro-F1 on the held-out test split, from 0 to 1
+    #[arg(
+        long,
+        env = "GATE_MIN_MACRO_F1",
+        value_name = "GATE_MIN_MACRO_F1",
+        default_value_t = 0.9,
+        value_parser = parse_unit_interval
+    )]
+    pub min_macro_f1: f64,
+}
+
+impl GateSettings {
+    /// The thresholds a model must reach.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            min_accuracy: self.min_accuracy,
+            min_macro_f1: self.min_macro_f1,
+        }
+    }
+}
+
+/// The file `predict_model` scores.
+#[derive(Debug, Clone, Args)]
+pub struct PredictInput {
+    /// Input file, CSV or `.parquet` [default: DATASETS_DIR/gold/test_raw.parquet, the held-out
+    /// rows]
+    #[arg(long, env = "PREDICT_INPUT", value_name = "PREDICT_INPUT")]
+    pub input: Option<PathBuf>,
+}
+{%- if api %}
+
+/// Where `promote_model` installs the model the API serves.
+#[derive(Debug, Clone, Args)]
+pub struct PromoteTarget {
+    /// Destination directory
+    #[arg(
+        long,
+        env = "PROMOTE_DIR",
+        value_name = "PROMOTE_DIR",
+        default_value = paths::PROMOTED_MODEL_DIR
+    )]
+    pub to: PathBuf,
+}
+{%- endif %}
 
 /// Where the dataset comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,305 +374,116 @@ impl std::fmt::Display for DataSource {
     }
 }
 
-/// All settings, with their defaults applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    pub data_source: DataSource,
-    /// `None` means `config/schema.toml` if present, else the bundled penguins schema.
-    pub data_schema: Option<PathBuf>,
-    pub csv_delimiter: u8,
-    pub datasets_dir: PathBuf,
-    pub models_dir: PathBuf,
-    pub reports_dir: PathBuf,
-    pub reference_dir: PathBuf,
-    pub split_seed: u64,
-    pub test_fraction: f64,
-    pub model_name: String,
-    pub model_version: String,
-    pub hyperparameters: Hyperparameters,
-    pub gate_min_accuracy: f64,
-    pub gate_min_macro_f1: f64,
-{%- if api %}
-    /// Where `promote_model` installs the model the API serves.
-    pub promote_dir: PathBuf,
-{%- endif %}
-    /// Log filter (`RUST_LOG`), honoured from `config/.env` as well as the environment.
-    pub log_filter: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            data_source: DataSource::Sample,
-            data_schema: None,
-            csv_delimiter: b',',
-            datasets_dir: PathBuf::from(paths::DATASETS_DIR),
-            models_dir: PathBuf::from(paths::MODELS_DIR),
-            reports_dir: PathBuf::from(paths::REPORTS_DIR),
-            reference_dir: PathBuf::from(paths::REFERENCE_DIR),
-            split_seed: 42,
-            test_fraction: 0.2,
-            model_name: env!("CARGO_PKG_NAME").to_owned(),
-            model_version: env!("CARGO_PKG_VERSION").to_owned(),
-            hyperparameters: Hyperparameters::default(),
-            gate_min_accuracy: 0.9,
-            gate_min_macro_f1: 0.9,
-{%- if api %}
-            promote_dir: PathBuf::from(paths::PROMOTED_MODEL_DIR),
-{%- endif %}
-            log_filter: "info".to_owned(),
-        }
+fn parse_source(value: &str) -> Result<DataSource, String> {
+    if value.trim().is_empty() {
+        return Err("expected `sample`, a file path, or an http(s) URL".to_owned());
     }
-}
-
-impl Settings {
-    /// Loads settings from the environment, falling back to `config/.env` (if present) and defaults.
-    pub fn load() -> Result<Self, ConfigError> {
-        Self::load_with_env_file(Path::new(paths::ENV_FILE))
-    }
-
-    /// Like [`Settings::load`] with another `.env` file. A missing file is not an error.
-    pub fn load_with_env_file(env_file: &Path) -> Result<Self, ConfigError> {
-        let file_values = read_env_file(env_file)?;
-        // The process environment wins over the file, which is why the file is not loaded into it.
-        Self::from_lookup(|key| {
-            std::env::var(key)
-                .ok()
-                .or_else(|| file_values.get(key).cloned())
-        })
-    }
-
-    /// Builds settings from any key lookup; tests use a map instead of the process environment.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |key: &str| {
-            lookup(key)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let mut s = Self::default();
-        let mut h = s.hyperparameters.clone();
-
-        if let Some(v) = get("DATA_SOURCE") {
-            s.data_source = DataSource::parse(&v);
-        }
-        s.data_schema = get("DATA_SCHEMA").map(PathBuf::from);
-        if let Some(v) = get("CSV_DELIMITER") {
-            s.csv_delimiter = parse_delimiter(&v).ok_or_else(|| invalid("CSV_DELIMITER", &v))?;
-        }
-        set_path(&get, "DATASETS_DIR", &mut s.datasets_dir);
-        set_path(&get, "MODELS_DIR", &mut s.models_dir);
-        set_path(&get, "REPORTS_DIR", &mut s.reports_dir);
-        set_path(&get, "REFERENCE_DIR", &mut s.reference_dir);
-{%- if api %}
-        set_path(&get, "PROMOTE_DIR", &mut s.promote_dir);
-{%- endif %}
-        set_parsed(&get, "SPLIT_SEED", &mut s.split_seed, |_| true)?;
-        set_parsed(&get, "TEST_FRACTION", &mut s.test_fraction, |f| {
-            *f > 0.0 && *f < 1.0
-        })?;
-        if let Some(v) = get("MODEL_NAME") {
-            s.model_name = valid_name(&v, false).ok_or_else(|| invalid("MODEL_NAME", &v))?;
-        }
-        if let Some(v) = get("MODEL_VERSION") {
-            s.model_version = valid_name(&v, true).ok_or_else(|| invalid("MODEL_VERSION", &v))?;
-        }
-        set_parsed(&get, "MODEL_ALGORITHM", &mut h.algorithm, |_| true)?;
-        set_parsed(&get, "LOGREG_MAX_ITERATIONS", &mut h.max_iterations, |n| {
-            *n > 0
-        })?;
-        set_parsed(&get, "LOGREG_L2_PENALTY", &mut h.l2_penalty, |f: &f64| {
-            f.is_finite() && *f >= 0.0
-        })?;
-        set_parsed(&get, "TREE_MAX_DEPTH", &mut h.max_depth, |n| *n > 0)?;
-        set_parsed(
-            &get,
-            "TREE_MIN_SAMPLES_LEAF",
-            &mut h.min_samples_leaf,
-            |n| *n > 0,
-        )?;
-        set_parsed(
-            &get,
-            "GATE_MIN_ACCURACY",
-            &mut s.gate_min_accuracy,
-            unit_interval,
-        )?;
-        set_parsed(
-            &get,
-            "GATE_MIN_MACRO_F1",
-            &mut s.gate_min_macro_f1,
-            unit_interval,
-        )?;
-        if let Some(v) = get("RUST_LOG") {
-            s.log_filter = v;
-        }
-        s.hyperparameters = h;
-        Ok(s)
-    }
-
-    /// The directory of the model named by `model_name` and `model_version`.
-    pub fn model_dir(&self) -> PathBuf {
-        paths::model_dir(&self.models_dir, &self.model_name, &self.model_version)
-    }
-}
-
-/// Parses a CSV delimiter: one ASCII character, or the word `tab`.
-pub fn parse_delimiter(value: &str) -> Option<u8> {
-    if value.eq_ignore_ascii_case("tab") || value == "\\t" {
-        return Some(b'\t');
-    }
-    match value.as_bytes() {
-        [byte] if byte.is_ascii() && *byte != b'"' && *byte != b'\n' => Some(*byte),
-        _ => None,
-    }
-}
-
-fn unit_interval(value: &f64) -> bool {
-    (0.0..=1.0).contains(value)
-}
-
-fn valid_name(value: &str, allow_dot: bool) -> Option<String> {
-    let ok = value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || (allow_dot && c == '.'));
-    (ok && !value.starts_with('.')).then(|| value.to_owned())
-}
-
-fn expected(key: &str) -> &'static str {
-    SETTINGS
-        .iter()
-        .find(|(name, _)| *name == key)
-        .map(|(_, form)| *form)
-        .unwrap_or("a valid value")
-}
-
-fn invalid(key: &'static str, value: &str) -> ConfigError {
-    ConfigError::Invalid {
-        key,
-        value: value.to_owned(),
-        expected: expected(key),
-    }
-}
-
-fn set_path(get: &impl Fn(&str) -> Option<String>, key: &str, target: &mut PathBuf) {
-    if let Some(v) = get(key) {
-        *target = PathBuf::from(v);
-    }
-}
-
-fn set_parsed<T: FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &'static str,
-    target: &mut T,
-    valid: impl Fn(&T) -> bool,
-) -> Result<(), ConfigError> {
-    if let Some(v) = get(key) {
-        match v.parse::<T>() {
-            Ok(parsed) if valid(&parsed) => *target = parsed,
-            _ => return Err(invalid(key, &v)),
-        }
-    }
-    Ok(())
-}
-
-fn read_env_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
-    if !path.exists() {
-        return Ok(HashMap::new());
-    }
-    let to_error = |err: dotenvy::Error| ConfigError::EnvFile {
-        path: path.to_owned(),
-        message: err.to_string(),
-    };
-    dotenvy::from_path_iter(path)
-        .map_err(to_error)?
-        .map(|item| item.map_err(to_error))
-        .collect()
+    Ok(DataSource::parse(value))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::training::Algorithm;
+    use {{crate_name}}_settings::check_env_file;
 
-    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::from_lookup(|key| map.get(key).cloned())
+    /// Parses `args` with the settings of every binary, ignoring the process environment.
+    fn parse(args: &[&str]) -> Result<clap::ArgMatches, clap::Error> {
+        let argv = std::iter::once("settings").chain(args.iter().copied());
+        all_settings()
+            .mut_args(|arg| arg.env(None))
+            .try_get_matches_from(argv)
     }
 
     #[test]
     fn defaults_apply_when_nothing_is_set() {
-        assert_eq!(settings(&[]).unwrap(), Settings::default());
+        let model: ModelChoice = defaults();
+        let name = format!("{}-{}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+        assert_eq!(model.model_dir(), Path::new(paths::MODELS_DIR).join(name));
+        let training: TrainingSettings = defaults();
+        assert_eq!(training.hyperparameters(), Hyperparameters::default());
+        let source: SourceSettings = defaults();
+        assert_eq!(source.source, DataSource::Sample);
+        assert_eq!((source.seed, source.test_fraction), (42, 0.2));
+        assert_eq!(defaults::<CsvDelimiter>().delimiter, b',');
+        assert_eq!(defaults::<LogSettings>().log_filter, "info");
+        assert_eq!(defaults::<PredictInput>().input, None);
     }
 
     #[test]
     fn values_are_parsed() {
-        let s = settings(&[
-            ("DATA_SOURCE", "https://example.org/data.csv"),
-            ("CSV_DELIMITER", "tab"),
-            ("SPLIT_SEED", "7"),
-            ("TEST_FRACTION", "0.3"),
-            ("MODEL_ALGORITHM", "decision_tree"),
-        ])
+        let source = SourceSettings::from_arg_matches(
+            &parse(&["--source", "https://example.org/data.csv", "--seed", "7"]).unwrap(),
+        )
         .unwrap();
         assert_eq!(
-            s.data_source,
+            source.source,
             DataSource::Url("https://example.org/data.csv".into())
         );
-        assert_eq!(s.csv_delimiter, b'\t');
-        assert_eq!(s.split_seed, 7);
-        assert_eq!(s.test_fraction, 0.3);
-        assert_eq!(s.hyperparameters.algorithm, Algorithm::DecisionTree);
-    }
-
-    #[test]
-    fn bad_value_names_the_setting_and_the_expected_form() {
-        let err = settings(&[("TEST_FRACTION", "1.5")])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("TEST_FRACTION"), "{err}");
-        assert!(err.contains("strictly between 0 and 1"), "{err}");
-        let err = settings(&[("MODEL_ALGORITHM", "svm")])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("MODEL_ALGORITHM") && err.contains("decision_tree"),
-            "{err}"
+        assert_eq!(source.seed, 7);
+        let matches = parse(&["--delimiter", "tab", "--algorithm", "decision_tree"]).unwrap();
+        assert_eq!(
+            CsvDelimiter::from_arg_matches(&matches).unwrap().delimiter,
+            b'\t'
         );
-        assert!(settings(&[("MODEL_NAME", "../escape")]).is_err());
+        let training = TrainingSettings::from_arg_matches(&matches).unwrap();
+        assert_eq!(training.algorithm, Algorithm::DecisionTree);
+        let model = ModelChoice::from_arg_matches(&parse(&["--model-dir", "m"]).unwrap()).unwrap();
+        assert_eq!(model.model_dir(), Path::new("m"));
     }
 
     #[test]
-    fn environment_wins_over_env_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join(".env");
-        std::fs::write(&file, "SPLIT_SEED=5\nTEST_FRACTION=0.25\n").unwrap();
-        let values = read_env_file(&file).unwrap();
-        let s = Settings::from_lookup(|key| {
-            (key == "SPLIT_SEED")
-                .then(|| "9".to_owned())
-                .or_else(|| values.get(key).cloned())
-        })
-        .unwrap();
-        assert_eq!(s.split_seed, 9);
-        assert_eq!(s.test_fraction, 0.25);
-    }
-
-    #[test]
-    fn env_example_documents_every_setting() {
-        let example = include_str!("../../config/.env.example");
-        for (key, _) in SETTINGS {
+    fn a_bad_value_names_the_setting_and_the_expected_form() {
+        for (args, setting, expected) in [
+            (
+                &["--test-fraction", "1.5"][..],
+                "TEST_FRACTION",
+                "strictly between 0 and 1",
+            ),
+            (&["--seed=-1"], "SPLIT_SEED", "from 0 up"),
+            (
+                &["--delimiter", ";;"],
+                "CSV_DELIMITER",
+                "single ASCII character",
+            ),
+            (&["--name", "../x"], "MODEL_NAME", "letters, digits"),
+            (
+                &["--model-version", ".1"],
+                "MODEL_VERSION",
+                "not starting with `.`",
+            ),
+            (&["--algorithm", "svm"], "MODEL_ALGORITHM", "decision_tree"),
+            (
+                &["--max-iterations", "0"],
+                "LOGREG_MAX_ITERATIONS",
+                "positive",
+            ),
+            (&["--l2-penalty=-1"], "LOGREG_L2_PENALTY", "from 0 up"),
+            (
+                &["--max-depth", "0"],
+                "TREE_MAX_DEPTH",
+                "positive whole number",
+            ),
+            (
+                &["--min-samples-leaf", "x"],
+                "TREE_MIN_SAMPLES_LEAF",
+                "positive",
+            ),
+            (&["--min-accuracy", "5"], "GATE_MIN_ACCURACY", "from 0 to 1"),
+            (&["--min-macro-f1=-1"], "GATE_MIN_MACRO_F1", "from 0 to 1"),
+            (&["--log", "loud=very"], "RUST_LOG", "a log filter"),
+            (&["--source", ""], "DATA_SOURCE", "`sample`"),
+        ] {
+            let message = parse(args).unwrap_err().to_string();
             assert!(
-                example.contains(&format!("{key}=")),
-                "config/.env.example does not document {key}"
+                message.contains(setting) && message.contains(expected),
+                "{args:?}: {message}"
             );
         }
-        // The example itself must parse, or a fresh project would fail at start-up.
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join(".env");
-        std::fs::write(&file, example).unwrap();
-        let values = read_env_file(&file).unwrap();
-        Settings::from_lookup(|key| values.get(key).cloned()).unwrap();
+    }
+
+    #[test]
+    fn env_example_documents_and_accepts_every_setting() {
+        let example = include_str!("../../config/.env.example");
+        check_env_file(all_settings(), example).unwrap();
     }
 }

@@ -1,23 +1,22 @@
 //! Settings of the web UI.
 //!
 //! Precedence: command-line flag > environment variable > `config/.env` > built-in default; the
-//! loading and the parsers shared with the API are in `{{crate_name}}_service::settings`.
+//! loading and the parsers shared with every binary are in `{{crate_name}}_settings`.
 
 use clap::Parser;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 // One import per line: the crate name in the path makes a long list wrap differently per project.
-use {{crate_name}}_service::settings::parse_ip;
-use {{crate_name}}_service::settings::parse_port;
-use {{crate_name}}_service::settings::parse_positive;
+use {{crate_name}}_settings::PRECEDENCE;
+use {{crate_name}}_settings::parse_ip;
+use {{crate_name}}_settings::parse_log_filter;
+use {{crate_name}}_settings::parse_port;
+use {{crate_name}}_settings::parse_positive;
 
 /// Serves a web page where people enter a record and see the model's prediction, through the API.
 #[derive(Debug, Clone, Parser)]
-#[command(
-    version,
-    after_help = "Every flag can also be set by the environment variable shown, or in config/.env. Flags win over the environment, which wins over config/.env; an empty value means the default."
-)]
+#[command(version, after_help = PRECEDENCE)]
 pub struct Config {
     /// Address of the interface to listen on (0.0.0.0 for every interface).
     #[arg(long, env = "UI_HOST", value_name = "UI_HOST", default_value = "127.0.0.1", value_parser = parse_ip)]
@@ -40,7 +39,8 @@ pub struct Config {
         long,
         env = "RUST_LOG",
         value_name = "RUST_LOG",
-        default_value = "info"
+        default_value = "info",
+        value_parser = parse_log_filter
     )]
     pub log: String,
 
@@ -96,6 +96,14 @@ fn parse_api_url(value: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
+    use {{crate_name}}_settings::check_env_file;
+
+    #[test]
+    fn env_example_documents_and_accepts_every_setting() {
+        let example = include_str!("../../config/.env.example");
+        check_env_file(Config::command(), example).unwrap();
+    }
 
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
         let mut argv = vec!["ui"];
