@@ -150,6 +150,7 @@ fn parse_origins(value: &str) -> Result<CorsOrigins, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
     use {{crate_name}}_settings::check_env_file;
 
     #[test]

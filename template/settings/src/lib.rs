@@ -1,5 +1,5 @@
-//! How every binary of the project reads its settings, batch steps and servers alike: command-line
-//! flag > environment variable > `config/.env` > built-in default.
+//! How every binary of the project reads its settings{% if api %}, batch steps and servers alike{% endif %}:
+//! command-line flag > environment variable > `config/.env` > built-in default.
 //!
 //! Each binary declares its settings with clap (`#[arg(long, env = "KEY", value_name = "KEY",
 //! default_value = ..., value_parser = ...)]`), so a flag and its variable go through the same
@@ -7,8 +7,8 @@
 //! form. [`load`] puts `config/.env` under the environment and parses; the `parse_*` functions are
 //! the kinds of value several binaries share.
 //!
-//! It depends on neither the core library nor a web framework: the web UI uses it without
-//! building either.
+//! It depends on neither the core library nor a web framework{% if api %}: the servers use it
+//! without building either{% endif %}.
 
 use clap::{Args, Command, CommandFactory, FromArgMatches};
 use std::collections::HashMap;

@@ -6,25 +6,24 @@ use std::process::ExitCode;
 
 use {{crate_name}}::data::{self, bronze, dictionary};
 use {{crate_name}}::data::{gold, ingest, silver};
-use {{crate_name}}::utils::config::{self, CsvDelimiter, DatasetsDir};
-use {{crate_name}}::utils::config::{LogSettings, PRECEDENCE, SourceSettings};
+use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{fs, logging, paths};
 
 /// Build the bronze, silver and gold data layers from the configured source.
 #[derive(Parser)]
-#[command(version, about, after_help = PRECEDENCE)]
+#[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
     #[command(flatten)]
-    source: SourceSettings,
+    source: config::SourceSettings,
     #[command(flatten)]
-    delimiter: CsvDelimiter,
+    delimiter: config::CsvDelimiter,
     #[command(flatten)]
-    datasets: DatasetsDir,
+    datasets: config::DatasetsDir,
     /// Only write the data dictionary from the schema, then stop
     #[arg(long)]
     dictionary_only: bool,
     #[command(flatten)]
-    log: LogSettings,
+    log: config::LogSettings,
 }
 
 fn main() -> ExitCode {

@@ -12,7 +12,7 @@ use {{crate_name}}::data::gold::{self, SplitMix64};
 use {{crate_name}}::data::schema::Schema;
 use {{crate_name}}::data::{SAMPLE_CSV, bronze, silver};
 use {{crate_name}}::training::{self, Algorithm, Hyperparameters};
-use {{crate_name}}::utils::config::{self, LogSettings, PRECEDENCE};
+use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::memory::peak_rss_bytes;
 use {{crate_name}}::utils::{logging, paths};
 use {{crate_name}}::{Model, batch};
@@ -21,7 +21,7 @@ use {{crate_name}}::{Model, batch};
 ///
 /// Run it in release mode: `cargo run --release --bin bench_pipeline`.
 #[derive(Parser)]
-#[command(version, about, after_help = PRECEDENCE)]
+#[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
     /// Rows of the synthetic penguins-like file (0 skips it)
     #[arg(long, default_value_t = 1_000_000)]
@@ -40,7 +40,7 @@ struct Cli {
     )]
     algorithms: Vec<Algorithm>,
     #[command(flatten)]
-    log: LogSettings,
+    log: config::LogSettings,
 }
 
 fn main() -> ExitCode {

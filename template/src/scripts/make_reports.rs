@@ -9,23 +9,22 @@ use {{crate_name}}::data::manifest::SilverManifest;
 use {{crate_name}}::data::manifest::{self, GoldManifest};
 use {{crate_name}}::evaluation::GateReport;
 use {{crate_name}}::reports::{self, ReportInputs};
-use {{crate_name}}::utils::config::{self, DatasetsDir, LogSettings};
-use {{crate_name}}::utils::config::{ModelChoice, PRECEDENCE, ReportsDir};
+use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{fs, logging, paths};
 
 /// Draw the confusion matrix, feature importance and class distribution figures (SVG) and write
 /// reports/report.md linking them.
 #[derive(Parser)]
-#[command(version, about, after_help = PRECEDENCE)]
+#[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
     #[command(flatten)]
-    model: ModelChoice,
+    model: config::ModelChoice,
     #[command(flatten)]
-    datasets: DatasetsDir,
+    datasets: config::DatasetsDir,
     #[command(flatten)]
-    reports: ReportsDir,
+    reports: config::ReportsDir,
     #[command(flatten)]
-    log: LogSettings,
+    log: config::LogSettings,
 }
 
 fn main() -> ExitCode {

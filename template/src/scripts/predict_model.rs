@@ -9,8 +9,7 @@ use std::process::ExitCode;
 use {{crate_name}}::Model;
 use {{crate_name}}::batch;
 use {{crate_name}}::data::gold;
-use {{crate_name}}::utils::config::{self, CsvDelimiter, DatasetsDir, LogSettings};
-use {{crate_name}}::utils::config::{ModelChoice, PRECEDENCE, PredictInput, ReportsDir};
+use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{logging, paths};
 
 /// Predict every row of a raw-schema CSV or Parquet file (target column optional) and write a CSV
@@ -21,23 +20,23 @@ use {{crate_name}}::utils::{logging, paths};
 /// error message instead of a prediction; the batch goes on. The exit code is 1 when no row could
 /// be predicted (the output is still written, with the reasons).
 #[derive(Parser)]
-#[command(version, about, after_help = PRECEDENCE)]
+#[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
     #[command(flatten)]
-    input: PredictInput,
+    input: config::PredictInput,
     /// Output CSV [default: REPORTS_DIR/predictions.csv]
     #[arg(long)]
     output: Option<PathBuf>,
     #[command(flatten)]
-    delimiter: CsvDelimiter,
+    delimiter: config::CsvDelimiter,
     #[command(flatten)]
-    model: ModelChoice,
+    model: config::ModelChoice,
     #[command(flatten)]
-    datasets: DatasetsDir,
+    datasets: config::DatasetsDir,
     #[command(flatten)]
-    reports: ReportsDir,
+    reports: config::ReportsDir,
     #[command(flatten)]
-    log: LogSettings,
+    log: config::LogSettings,
 }
 
 fn main() -> ExitCode {

@@ -5,8 +5,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 use {{crate_name}}::artifact::{self, GateVerdict, PromoteError};
-use {{crate_name}}::utils::config::{self, GateSettings, LogSettings};
-use {{crate_name}}::utils::config::{ModelChoice, PRECEDENCE, PromoteTarget};
+use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::logging;
 
 /// Verify a trained model's checksums and quality gate result, and copy it atomically to the
@@ -17,20 +16,20 @@ use {{crate_name}}::utils::logging;
 /// as strict as the configured GATE_MIN_*. Otherwise nothing is copied and the exit code is 1.
 /// The previous promoted model is replaced in one step, so the API never sees a partial copy.
 #[derive(Parser)]
-#[command(version, about, after_help = PRECEDENCE)]
+#[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
     #[command(flatten)]
-    model: ModelChoice,
+    model: config::ModelChoice,
     #[command(flatten)]
-    target: PromoteTarget,
+    target: config::PromoteTarget,
     /// Promote even though the gate result is missing, failed or about another model; the
     /// override is recorded in the promoted model's metadata.json (gate_override)
     #[arg(long)]
     allow_failed_gate: bool,
     #[command(flatten)]
-    gate: GateSettings,
+    gate: config::GateSettings,
     #[command(flatten)]
-    log: LogSettings,
+    log: config::LogSettings,
 }
 
 fn main() -> ExitCode {

@@ -9,8 +9,7 @@ use {{crate_name}}::artifact::{self, Model};
 use {{crate_name}}::data::gold;
 use {{crate_name}}::evaluation::GateReport;
 use {{crate_name}}::evaluation::{self, GateRecord, Metrics};
-use {{crate_name}}::utils::config::{self, DatasetsDir, GateSettings};
-use {{crate_name}}::utils::config::{LogSettings, ModelChoice, PRECEDENCE, ReportsDir};
+use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{fs, logging, paths, time};
 
 /// Evaluate a trained model on the held-out test split and fail if a metric is below its threshold.
@@ -19,18 +18,18 @@ use {{crate_name}}::utils::{fs, logging, paths, time};
 /// reports/metrics.json and the verdict, gate.json, into the model directory (promotion checks it).
 /// Exit code 1 means the gate failed (or the model could not be evaluated).
 #[derive(Parser)]
-#[command(version, about, after_help = PRECEDENCE)]
+#[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
     #[command(flatten)]
-    gate: GateSettings,
+    gate: config::GateSettings,
     #[command(flatten)]
-    model: ModelChoice,
+    model: config::ModelChoice,
     #[command(flatten)]
-    datasets: DatasetsDir,
+    datasets: config::DatasetsDir,
     #[command(flatten)]
-    reports: ReportsDir,
+    reports: config::ReportsDir,
     #[command(flatten)]
-    log: LogSettings,
+    log: config::LogSettings,
 }
 
 #[derive(Serialize)]

@@ -6,22 +6,21 @@ use std::process::ExitCode;
 
 use {{crate_name}}::data::gold;
 use {{crate_name}}::training;
-use {{crate_name}}::utils::config::{self, DatasetsDir, LogSettings, ModelId};
-use {{crate_name}}::utils::config::{PRECEDENCE, TrainingSettings};
+use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{logging, paths};
 
 /// Train a classifier on the gold layer and save it with its preprocessing, metadata and checksums.
 #[derive(Parser)]
-#[command(version, about, after_help = PRECEDENCE)]
+#[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
     #[command(flatten)]
-    training: TrainingSettings,
+    training: config::TrainingSettings,
     #[command(flatten)]
-    model: ModelId,
+    model: config::ModelId,
     #[command(flatten)]
-    datasets: DatasetsDir,
+    datasets: config::DatasetsDir,
     #[command(flatten)]
-    log: LogSettings,
+    log: config::LogSettings,
 }
 
 fn main() -> ExitCode {

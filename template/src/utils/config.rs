@@ -282,7 +282,7 @@ impl TrainingSettings {
     }
 }
 
-/// The quality gate's thresholds (`test_model`, and `promote_model`, which refuses laxer ones).
+/// The quality gate's thresholds (`test_model`{% if api %}, and `promote_model`, which refuses laxer ones{% endif %}).
 #[derive(Debug, Clone, Args)]
 pub struct GateSettings {
     /// Minimum accuracy on the held-out test split, from 0 to 1

@@ -97,6 +97,7 @@ fn parse_api_url(value: &str) -> Result<String, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
     use {{crate_name}}_settings::check_env_file;
 
     #[test]
