@@ -18,13 +18,7 @@ use {{crate_name}}::utils::{fs, logging, paths};
 #[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
     #[command(flatten)]
-    model: config::ModelChoice,
-    #[command(flatten)]
-    datasets: config::DatasetsDir,
-    #[command(flatten)]
-    reports: config::ReportsDir,
-    #[command(flatten)]
-    log: config::LogSettings,
+    step: config::ModelStep,
 }
 
 fn main() -> ExitCode {
@@ -32,10 +26,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    cli.log.init();
-    let model_dir = cli.model.model_dir();
-    let datasets = cli.datasets.datasets_dir;
-    let reports_dir = cli.reports.reports_dir;
+    cli.step.log.init();
+    let model_dir = cli.step.model.model_dir();
+    let datasets = cli.step.datasets.datasets_dir;
+    let reports_dir = cli.step.reports.reports_dir;
     let figures = paths::figures(&reports_dir);
 
     let model = Model::load(&model_dir)

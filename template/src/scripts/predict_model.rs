@@ -30,13 +30,7 @@ struct Cli {
     #[command(flatten)]
     delimiter: config::CsvDelimiter,
     #[command(flatten)]
-    model: config::ModelChoice,
-    #[command(flatten)]
-    datasets: config::DatasetsDir,
-    #[command(flatten)]
-    reports: config::ReportsDir,
-    #[command(flatten)]
-    log: config::LogSettings,
+    step: config::ModelStep,
 }
 
 fn main() -> ExitCode {
@@ -44,16 +38,16 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    cli.log.init();
-    let model_dir = cli.model.model_dir();
+    cli.step.log.init();
+    let model_dir = cli.step.model.model_dir();
     let held_out = cli.input.input.is_none();
     let input = cli
         .input
         .input
-        .unwrap_or_else(|| paths::gold(&cli.datasets.datasets_dir).join(gold::TEST_RAW_FILE));
+        .unwrap_or_else(|| paths::gold(&cli.step.datasets.datasets_dir).join(gold::TEST_RAW_FILE));
     let output = cli
         .output
-        .unwrap_or_else(|| cli.reports.reports_dir.join("predictions.csv"));
+        .unwrap_or_else(|| cli.step.reports.reports_dir.join("predictions.csv"));
 
     let model = Model::load(&model_dir)
         .context("cannot load the model (train it first with train_model)")?;

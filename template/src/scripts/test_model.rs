@@ -23,13 +23,7 @@ struct Cli {
     #[command(flatten)]
     gate: config::GateSettings,
     #[command(flatten)]
-    model: config::ModelChoice,
-    #[command(flatten)]
-    datasets: config::DatasetsDir,
-    #[command(flatten)]
-    reports: config::ReportsDir,
-    #[command(flatten)]
-    log: config::LogSettings,
+    step: config::ModelStep,
 }
 
 #[derive(Serialize)]
@@ -49,13 +43,13 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    cli.log.init();
+    cli.step.log.init();
     let thresholds = cli.gate.thresholds();
-    let model_dir = cli.model.model_dir();
+    let model_dir = cli.step.model.model_dir();
 
     let (model, checksum) = Model::load_with_checksum(&model_dir)
         .context("cannot load the model (train it first with train_model)")?;
-    let gold = gold::GoldLayer::open(&paths::gold(&cli.datasets.datasets_dir))?;
+    let gold = gold::GoldLayer::open(&paths::gold(&cli.step.datasets.datasets_dir))?;
     // Scoring on a different split than the one held out at training time could leak training rows.
     if gold.manifest.test.sha256 != model.metadata.test_data_sha256 {
         bail!(
@@ -77,7 +71,7 @@ fn run(cli: Cli) -> Result<()> {
         gate,
         evaluated_at: time::now_rfc3339(),
     };
-    let path = cli.reports.reports_dir.join("metrics.json");
+    let path = cli.step.reports.reports_dir.join("metrics.json");
     let file = MetricsFile {
         model: record.model.clone(),
         model_dir: model_dir.display().to_string(),

@@ -42,12 +42,10 @@ pub fn load<C: CommandFactory + FromArgMatches>() -> anyhow::Result<C> {
 /// Every setting of the batch binaries, each group once: what `config/.env.example` documents.
 pub fn all_settings() -> Command {
     let command = Command::new("settings");
-    let command = LogSettings::augment_args(command);
-    let command = DatasetsDir::augment_args(command);
-    let command = ReportsDir::augment_args(command);
+    // The model, the data layers, the reports folder and the log filter.
+    let command = ModelStep::augment_args(command);
     let command = SourceSettings::augment_args(command);
     let command = CsvDelimiter::augment_args(command);
-    let command = ModelChoice::augment_args(command);
     let command = TrainingSettings::augment_args(command);
     let command = GateSettings::augment_args(command);
 {%- if api %}
@@ -218,6 +216,20 @@ impl ModelChoice {
             .clone()
             .unwrap_or_else(|| self.id.model_dir())
     }
+}
+
+/// What the steps after training share: the model, the data layers, the reports folder and the
+/// log filter (`test_model`, `predict_model`, `make_reports`).
+#[derive(Debug, Clone, Args)]
+pub struct ModelStep {
+    #[command(flatten)]
+    pub model: ModelChoice,
+    #[command(flatten)]
+    pub datasets: DatasetsDir,
+    #[command(flatten)]
+    pub reports: ReportsDir,
+    #[command(flatten)]
+    pub log: LogSettings,
 }
 
 /// The algorithm and its hyperparameters (`train_model`).
