@@ -65,7 +65,9 @@ pub fn ignore_empty_env(command: Command) -> Command {
 /// The built-in defaults of the settings group `A`, whatever the environment says.
 pub fn defaults<A: Args + FromArgMatches>() -> A {
     let command = A::augment_args(Command::new("defaults")).mut_args(|arg| arg.env(None));
-    let matches = command.get_matches_from(["defaults"]);
+    let matches = command
+        .try_get_matches_from(["defaults"])
+        .expect("valid defaults");
     A::from_arg_matches(&matches).expect("every setting has a default")
 }
 
