@@ -1,0 +1,260 @@
+//! Slow tier: the Kubernetes overlays of generated projects, rendered as `deploy.sh` renders them
+//! (`kubectl kustomize`, from the linters' virtualenv or the machine), hold what production needs:
+//! registry-qualified images in prod, NetworkPolicies that name their clients, the admin token from
+//! an optional Secret (never the ConfigMap), and the part-of/instance labels on every pod template.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use template_tests::{generate_ok, repo_root};
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn generate_preset(name: &str) -> template_tests::Generated {
+    let values_file = repo_root().join("examples").join(format!("{name}.toml"));
+    generate_ok(
+        &format!("{name}-project"),
+        &["--values-file".into(), values_file.display().to_string()],
+    )
+}
+
+/// PATH with the linters' virtualenv first (it holds kubectl, see tests/lint/requirements.txt).
+fn path_with_linters() -> String {
+    let venv: PathBuf = repo_root().join("target").join("lint-venv").join("bin");
+    format!(
+        "{}:{}",
+        venv.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// Runs a program in `dir` with kubectl on PATH and no cluster configured (so `deploy.sh
+/// --dry-run` prints the manifests rather than diffing against whatever cluster is configured).
+fn output(dir: &Path, program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", path_with_linters())
+        .env("KUBECONFIG", dir.join("no-such-kubeconfig"))
+        .output()
+        .unwrap_or_else(|e| panic!("{program} runs: {e}"))
+}
+
+fn stdout_ok(dir: &Path, program: &str, args: &[&str]) -> String {
+    let out = output(dir, program, args);
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn render(dir: &Path, overlay: &str) -> Vec<Yaml> {
+    let text = stdout_ok(
+        dir,
+        "kubectl",
+        &["kustomize", &format!("infrastructure/overlays/{overlay}")],
+    );
+    YamlLoader::load_from_str(&text).expect("rendered YAML parses")
+}
+
+fn of_kind<'a>(docs: &'a [Yaml], kind: &str) -> Vec<&'a Yaml> {
+    docs.iter()
+        .filter(|d| d["kind"].as_str() == Some(kind))
+        .collect()
+}
+
+fn named<'a>(docs: &'a [Yaml], kind: &str, name: &str) -> &'a Yaml {
+    of_kind(docs, kind)
+        .into_iter()
+        .find(|d| d["metadata"]["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+fn list(yaml: &Yaml) -> &[Yaml] {
+    yaml.as_vec().map(Vec::as_slice).unwrap_or(&[])
+}
+
+fn check_overlay(dir: &Path, project: &str, overlay: &str, web_ui: bool) {
+    let docs = render(dir, overlay);
+    let components: &[&str] = if web_ui { &["api", "ui"] } else { &["api"] };
+
+    // Labels and scheduling on every pod template.
+    for component in components {
+        let deployment = named(&docs, "Deployment", &format!("{project}-{component}"));
+        let template = &deployment["spec"]["template"];
+        let labels = &template["metadata"]["labels"];
+        assert_eq!(
+            labels["app.kubernetes.io/part-of"].as_str(),
+            Some(project),
+            "{overlay} {component}: part-of label on the pod template"
+        );
+        assert_eq!(
+            labels["app.kubernetes.io/instance"].as_str(),
+            Some(format!("{project}-{overlay}").as_str()),
+            "{overlay} {component}: instance label on the pod template"
+        );
+        let spec = &template["spec"];
+        assert!(
+            !list(&spec["topologySpreadConstraints"]).is_empty(),
+            "{overlay} {component}: topologySpreadConstraints"
+        );
+        let container = &spec["containers"][0];
+        assert!(
+            !container["startupProbe"].is_badvalue(),
+            "{overlay} {component}: startupProbe"
+        );
+        // (2) prod pulls from a registry: the first path segment of the image is a host.
+        let image = container["image"].as_str().expect("image");
+        if overlay == "prod" {
+            let host = image.split('/').next().expect("segment");
+            assert!(
+                image.contains('/') && host.contains('.'),
+                "prod image {image} names no registry"
+            );
+        }
+    }
+
+    let api = named(&docs, "Deployment", &format!("{project}-api"));
+    let template = &api["spec"]["template"];
+    assert_eq!(
+        template["metadata"]["annotations"]["prometheus.io/scrape"].as_str(),
+        Some("true"),
+        "{overlay}: the API pods are scraped"
+    );
+
+    // (6) The admin token comes from an optional Secret, never from the ConfigMap.
+    let env_from = list(&template["spec"]["containers"][0]["envFrom"]);
+    let secret_ref = env_from
+        .iter()
+        .map(|e| &e["secretRef"])
+        .find(|s| !s.is_badvalue())
+        .expect("the API reads a Secret");
+    assert_eq!(
+        secret_ref["name"].as_str(),
+        Some(format!("{project}-api-secrets").as_str())
+    );
+    assert_eq!(secret_ref["optional"].as_bool(), Some(true));
+    for config_map in of_kind(&docs, "ConfigMap") {
+        let keys = config_map["data"].as_hash().expect("data");
+        for key in keys.keys() {
+            let key = key.as_str().expect("key");
+            assert!(!key.contains("TOKEN"), "{key} in a ConfigMap");
+        }
+    }
+
+    // (5) Every ingress rule of every NetworkPolicy names its sources.
+    for policy in of_kind(&docs, "NetworkPolicy") {
+        for rule in list(&policy["spec"]["ingress"]) {
+            assert!(
+                !list(&rule["from"]).is_empty(),
+                "{overlay}: {:?} has an ingress rule open to every pod",
+                policy["metadata"]["name"]
+            );
+        }
+    }
+    let api_policy = named(&docs, "NetworkPolicy", &format!("{project}-api"));
+    let sources: Vec<&Yaml> = list(&api_policy["spec"]["ingress"])
+        .iter()
+        .flat_map(|rule| list(&rule["from"]))
+        .collect();
+    assert!(
+        sources.iter().any(
+            |s| s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].as_str()
+                == Some("monitoring")
+        ),
+        "{overlay}: the monitoring namespace reaches the API"
+    );
+    if web_ui {
+        assert!(
+            sources.iter().any(
+                |s| s["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str()
+                    == Some(format!("{project}-ui").as_str())
+            ),
+            "{overlay}: the UI reaches the API"
+        );
+        // (3) prod: the TLS secret is issued by cert-manager.
+        if overlay == "prod" {
+            let ingress = named(&docs, "Ingress", &format!("{project}-ui"));
+            assert!(
+                ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
+                    .as_str()
+                    .is_some(),
+                "prod Ingress: no cert-manager issuer"
+            );
+        }
+    }
+}
+
+/// `deploy.sh --dry-run` with a registry, a tag and the git-ignored secrets file: the Secret is
+/// generated in the namespace and the API's secretRef follows its hashed name.
+fn check_deploy_dry_run(dir: &Path, project: &str) {
+    let refused = output(dir, "deployment/scripts/deploy.sh", &["prod", "--dry-run"]);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "deploy.sh prod with the placeholder registry must refuse"
+    );
+    let secrets = dir.join("infrastructure/overlays/prod/api-secrets.env");
+    std::fs::write(&secrets, "API_ADMIN_TOKEN=not-a-real-token\n").expect("write secrets");
+    let text = stdout_ok(
+        dir,
+        "deployment/scripts/deploy.sh",
+        &[
+            "prod",
+            "--dry-run",
+            "--registry",
+            "registry.example.org/acme",
+            "--tag",
+            "1.2.3",
+        ],
+    );
+    std::fs::remove_file(&secrets).expect("remove secrets");
+    let docs = YamlLoader::load_from_str(&text).expect("deploy.sh prints YAML");
+    let secret = of_kind(&docs, "Secret")
+        .into_iter()
+        .next()
+        .expect("a generated Secret");
+    let secret_name = secret["metadata"]["name"].as_str().expect("name");
+    assert!(secret_name.starts_with(&format!("{project}-api-secrets-")));
+    assert_eq!(secret["metadata"]["namespace"].as_str(), Some(project));
+    let api = named(&docs, "Deployment", &format!("{project}-api"));
+    let container = &api["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["image"].as_str(),
+        Some(format!("registry.example.org/acme/{project}-api:1.2.3").as_str())
+    );
+    assert!(
+        list(&container["envFrom"])
+            .iter()
+            .any(|e| e["secretRef"]["name"].as_str() == Some(secret_name)),
+        "the API's secretRef follows the generated Secret"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.join("infrastructure/overlays"))
+        .expect("overlays")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".deploy."))
+        .collect();
+    assert!(leftovers.is_empty(), "deploy.sh left {leftovers:?} behind");
+}
+
+#[test]
+#[ignore = "slow: renders the Kubernetes overlays of the full preset"]
+fn full_preset_overlays_are_production_ready() {
+    let project = generate_preset("full");
+    for overlay in ["dev", "prod"] {
+        check_overlay(&project.dir, "full-project", overlay, true);
+    }
+    check_deploy_dry_run(&project.dir, "full-project");
+}
+
+#[test]
+#[ignore = "slow: renders the Kubernetes overlays of the service preset (API without UI)"]
+fn service_preset_overlays_are_production_ready() {
+    let project = generate_preset("service");
+    for overlay in ["dev", "prod"] {
+        check_overlay(&project.dir, "service-project", overlay, false);
+    }
+    check_deploy_dry_run(&project.dir, "service-project");
+}
