@@ -162,8 +162,17 @@ fn walk_the_serving_quick_start(dir: &Path) {
         );
     }
     run(dir, "make", &["promote"]);
+    // The admin token enables the reload endpoint, so that the API contract check covers it.
+    let env_file = dir.join("config/.env");
+    let mut settings = std::fs::read_to_string(&env_file).unwrap_or_default();
+    if !settings.is_empty() && !settings.ends_with('\n') {
+        settings.push('\n');
+    }
+    settings.push_str(&format!("API_ADMIN_TOKEN={ADMIN_TOKEN}\n"));
+    std::fs::write(&env_file, settings).expect("write config/.env");
     let api = Background::start(dir, "serve");
     smoke_test(dir, &api);
+    check_the_api_contract(dir);
 
     let mut documented = Vec::new();
     for doc in [dir.join("README.md"), dir.join("docs/src/serving.md")] {
@@ -212,6 +221,42 @@ fn walk_the_serving_quick_start(dir: &Path) {
     }
 }
 
+const ADMIN_TOKEN: &str = "slow-tier-admin-token";
+
+/// schemathesis, with every check and phase, finds no difference between the served API and its
+/// own OpenAPI document: every documented-valid request is answered 2xx, every invalid one 4xx,
+/// never a 5xx, and every response matches its declared schema. The seed makes the run repeatable.
+fn check_the_api_contract(dir: &Path) {
+    let st = repo_root().join("target/lint-venv/bin/st");
+    let output = Command::new(&st)
+        .args([
+            "run",
+            "http://127.0.0.1:8080/openapi.json",
+            "--checks",
+            "all",
+            "--max-examples",
+            "100",
+            "--seed",
+            "1",
+            "--header",
+            &format!("Authorization: Bearer {ADMIN_TOKEN}"),
+        ])
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{} runs (tests/lint/install.sh installs it): {e}",
+                st.display()
+            )
+        });
+    assert!(
+        output.status.success(),
+        "schemathesis found differences between the API and its OpenAPI document:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The generated CI's smoke test, as it runs there, against `make serve` (the first one builds the
 /// release API).
 fn smoke_test(dir: &Path, api: &Background) {
@@ -238,7 +283,11 @@ fn churn_csv() -> (String, Vec<(usize, &'static str)>) {
         let tenure = (i * 7) % 72;
         let charges = 20.0 + ((i * 13) % 100) as f64;
         let plan = ["monthly", "yearly"][i % 2];
-        let churned = if plan == "monthly" && tenure < 24 { "yes" } else { "no" };
+        let churned = if plan == "monthly" && tenure < 24 {
+            "yes"
+        } else {
+            "no"
+        };
         lines.push(format!("CUST-{i:05},{tenure},{charges},{plan},{churned}"));
     }
     for i in 0..20 {
@@ -318,24 +367,48 @@ fn walk_the_own_data_section(dir: &Path) {
             row.starts_with(&format!("{line},")) && row.contains(reason),
             "expected line {line} ({reason}) in the quarantine, found: {row}"
         );
-        let shown = grep.strip_prefix(&format!("{line}:")).unwrap_or("").trim_end();
+        let shown = grep
+            .strip_prefix(&format!("{line}:"))
+            .unwrap_or("")
+            .trim_end();
         assert!(
             shown.starts_with("CUST-9000") && row.contains(shown),
             "grep -n shows `{grep}` at line {line}; the quarantine says: {row}"
         );
     }
     let silver = read_json(&dir.join("src/datasets/silver/manifest.json"));
-    assert_eq!(silver["rows"]["silver_rows"], 420, "equal features, distinct customers: {silver}");
+    assert_eq!(
+        silver["rows"]["silver_rows"], 420,
+        "equal features, distinct customers: {silver}"
+    );
+
+    // A binary target: the positive class is scored, and the report shows its ROC curve.
+    let metrics = read_json(&dir.join("reports/metrics.json"));
+    let binary = &metrics["metrics"]["binary"];
+    assert_eq!(binary["positive_class"], "yes", "{metrics}");
+    assert!(
+        binary["roc_auc"].as_f64().is_some_and(|auc| auc > 0.9),
+        "{metrics}"
+    );
+    let report = std::fs::read_to_string(dir.join("reports/report.md")).expect("report.md");
+    assert!(report.contains("figures/roc_curve.svg"), "{report}");
+    assert!(dir.join("reports/figures/roc_curve.svg").is_file());
 
     let predictions =
         std::fs::read_to_string(dir.join("reports/predictions.csv")).expect("predictions.csv");
     let mut lines = predictions.lines();
     let header = lines.next().expect("header");
-    assert!(header.starts_with("row,customer_id,actual_churned,prediction,"), "{header}");
-    let ids: Vec<&str> = lines.map(|line| line.split(',').nth(1).unwrap_or("")).collect();
+    assert!(
+        header.starts_with("row,customer_id,actual_churned,prediction,"),
+        "{header}"
+    );
+    let ids: Vec<&str> = lines
+        .map(|line| line.split(',').nth(1).unwrap_or(""))
+        .collect();
     assert!(!ids.is_empty());
     assert!(
-        ids.iter().all(|id| id.starts_with("CUST-") || id.starts_with("SAME-")),
+        ids.iter()
+            .all(|id| id.starts_with("CUST-") || id.starts_with("SAME-")),
         "{predictions}"
     );
 
@@ -462,10 +535,11 @@ fn check_pipeline_artifacts(dir: &Path) {
     }
     let predictions =
         std::fs::read_to_string(dir.join("reports/predictions.csv")).expect("predictions.csv");
+    let held_out = gold["test_raw"]["rows"].as_u64().expect("test_raw rows") as usize;
     assert_eq!(
         predictions.lines().count(),
-        345,
-        "a header and one line per bundled penguin"
+        held_out + 1,
+        "`make predict` scores the held-out rows: a header and one line per row"
     );
 }
 

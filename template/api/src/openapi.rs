@@ -8,9 +8,11 @@ use crate::routes::{
     self, BatchResponse, FieldInfo, HeldOutMetrics, ModelInfo, ModelRef, Prediction, Status,
 };
 use utoipa::OpenApi;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type,
+};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::{Ref, RefOr, Required};
 
 use {{crate_name}}::data::schema::ColumnKind;
 
@@ -46,8 +48,8 @@ use {{crate_name}}::data::schema::ColumnKind;
 )]
 struct ApiDoc;
 
-/// The OpenAPI document for the currently served model.
-pub fn document(served: &ServedModel) -> utoipa::openapi::OpenApi {
+/// The OpenAPI document for the currently served model; a batch holds 1 to `max_batch` records.
+pub fn document(served: &ServedModel, max_batch: usize) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.title = format!("{} model API", served.name());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -59,13 +61,25 @@ pub fn document(served: &ServedModel) -> utoipa::openapi::OpenApi {
         .description(Some("Records to predict, answered in the same order."))
         .property(
             "records",
-            ArrayBuilder::new().items(Ref::from_schema_name("Record")),
+            ArrayBuilder::new()
+                .items(Ref::from_schema_name("Record"))
+                .min_items(Some(1))
+                .max_items(Some(max_batch)),
         )
         .required("records")
         .build();
     components
         .schemas
         .insert("BatchRequest".to_owned(), RefOr::T(Schema::Object(batch)));
+    // Every request body the API declares is required: a request without one is answered 415.
+    for item in doc.paths.paths.values_mut() {
+        for operation in [&mut item.post, &mut item.put].into_iter().flatten() {
+            if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+                body.required = Some(Required::True);
+            }
+        }
+    }
+    let components = doc.components.get_or_insert_with(Default::default);
     components.security_schemes.insert(
         "admin_token".to_owned(),
         RefOr::T(SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer))),
@@ -85,7 +99,7 @@ fn record_schema(served: &ServedModel) -> Schema {
         .join(", ");
     let mut record = ObjectBuilder::new()
         .description(Some(format!(
-            "One record with the raw dataset's columns. Every field is required; a value may be `null` or a missing-value text ({missing}) and is then imputed as in training. Other columns of the dataset (such as `{}`) are accepted and ignored; unknown fields are refused.",
+            "One record with the raw dataset's columns. Every model input is required; a value may be `null` or a missing-value text ({missing}) and is then imputed as in training. The dataset's other columns (such as `{}`) may be sent and are ignored, except identifiers, which are echoed; any other field is refused.",
             features.target
         )))
         .examples([serde_json::Value::Object(served.example.clone())]);
@@ -96,39 +110,74 @@ fn record_schema(served: &ServedModel) -> Schema {
             .map(|u| format!(" Unit: {u}."))
             .unwrap_or_default();
         let description = Some(format!("{}{unit}", column.description));
-        let property = match &column.kind {
-            ColumnKind::Numeric { min, max } => ObjectBuilder::new()
-                .schema_type(SchemaType::from_iter([Type::Number, Type::Null]))
-                .minimum(*min)
-                .maximum(*max)
-                .description(description),
+        let tokens = features
+            .missing_values
+            .iter()
+            .map(|token| serde_json::Value::from(token.as_str()));
+        let property: Schema = match &column.kind {
+            // A JSON number in range, or unknown: null or a missing-value text.
+            ColumnKind::Numeric { min, max } => AnyOfBuilder::new()
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Number)
+                        .minimum(*min)
+                        .maximum(*max),
+                )
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                        .enum_values(Some(tokens.chain([serde_json::Value::Null]))),
+                )
+                .description(description)
+                .into(),
             ColumnKind::Categorical { categories } => ObjectBuilder::new()
                 .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
                 .enum_values(Some(
                     categories
                         .iter()
                         .map(|c| serde_json::Value::from(c.as_str()))
+                        .chain(tokens)
                         .chain([serde_json::Value::Null]),
                 ))
-                .description(description),
+                .description(description.map(|d| format!("{d} Matched case-insensitively.")))
+                .into(),
             ColumnKind::Text => unreachable!("validated: a text column is never a feature"),
         };
         record = record
             .property(&column.name, property)
             .required(&column.name);
     }
-    for (_, column) in served.model.schema().text_columns() {
-        let property = ObjectBuilder::new()
-            .schema_type(SchemaType::from_iter([
-                Type::String,
-                Type::Number,
-                Type::Null,
-            ]))
-            .description(Some(format!(
-                "{} Optional; echoed in `identifiers`.",
-                column.description
-            )));
+    let schema = served.model.schema();
+    let inputs: Vec<&str> = features.fields.iter().map(|c| c.name.as_str()).collect();
+    for column in schema
+        .columns
+        .iter()
+        .filter(|c| !inputs.contains(&c.name.as_str()))
+    {
+        let property = if column.kind == ColumnKind::Text {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([
+                    Type::String,
+                    Type::Number,
+                    Type::Null,
+                ]))
+                .description(Some(format!(
+                    "{} Optional; echoed in `identifiers`.",
+                    column.description
+                )))
+        } else {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::AnyValue)
+                .description(Some(format!(
+                    "{} Optional, not a model input: accepted with any value and ignored.",
+                    column.description
+                )))
+        };
         record = record.property(&column.name, property);
     }
-    Schema::Object(record.build())
+    Schema::Object(
+        record
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .build(),
+    )
 }

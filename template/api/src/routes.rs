@@ -486,8 +486,8 @@ pub struct FieldInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     pub description: String,
-    /// A typical value: the training median or most frequent category.
-    #[schema(value_type = Object)]
+    /// A typical value: the training median or most frequent category (null if none).
+    #[schema(value_type = Value)]
     pub default: Value,
 }
 
@@ -687,7 +687,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi::document(&state.models.current()))
+    Json(openapi::document(&state.models.current(), state.max_batch))
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {

@@ -392,8 +392,9 @@ impl Schema {
         }
     }
 
-    /// Validates one JSON value (API). `null` is a missing value; numbers may also be sent as
-    /// numeric strings, so CSV and JSON inputs share one rule set.
+    /// Validates one JSON value (API). `null` and the missing-value texts are a missing value. A
+    /// numeric field takes a JSON number, not text, so that the API's OpenAPI document can state
+    /// exactly what is valid (a range cannot be stated for numbers written as text).
     pub fn parse_json(
         &self,
         column: &Column,
@@ -402,6 +403,12 @@ impl Schema {
         use serde_json::Value as Json;
         match (value, &column.kind) {
             (Json::Null, _) => Ok(Value::Missing),
+            (Json::String(text), ColumnKind::Numeric { .. }) if !self.is_missing(text) => {
+                Err(RecordError::WrongType {
+                    field: column.name.clone(),
+                    expected: NUMERIC_JSON,
+                })
+            }
             (Json::String(text), _) => self.parse_text(column, text),
             (Json::Number(number), ColumnKind::Numeric { .. }) => {
                 let number = number.as_f64().ok_or_else(|| RecordError::NotFinite {
@@ -412,7 +419,7 @@ impl Schema {
             }
             (_, ColumnKind::Numeric { .. }) => Err(RecordError::WrongType {
                 field: column.name.clone(),
-                expected: "a number, a numeric string or null",
+                expected: NUMERIC_JSON,
             }),
             // An identifier sent as a JSON number keeps its digits as written.
             (Json::Number(number), ColumnKind::Text) => Ok(Value::Text(number.to_string().into())),
@@ -459,6 +466,9 @@ impl Schema {
         }
     }
 }
+
+/// What a numeric field of a JSON record must be.
+const NUMERIC_JSON: &str = "a JSON number, null or a missing-value text";
 
 fn check_number(column: &Column, number: f64) -> Result<Value, RecordError> {
     if !number.is_finite() {
@@ -572,6 +582,13 @@ mod tests {
             s.parse_json(sex, &serde_json::json!(1)),
             Err(RecordError::WrongType { .. })
         ));
+        // Text in a numeric field is only a missing-value token; a number must be a JSON number.
+        assert_eq!(
+            s.parse_json(bill, &serde_json::json!("NA")).unwrap(),
+            Value::Missing
+        );
+        let err = s.parse_json(bill, &serde_json::json!("40")).unwrap_err();
+        assert!(err.to_string().contains("a JSON number"), "{err}");
     }
 
     #[test]

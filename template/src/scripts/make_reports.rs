@@ -59,6 +59,9 @@ fn run(cli: Cli) -> Result<()> {
             reports::class_distribution_svg(gold)?,
         ));
     }
+    if let Some(binary) = &m.metrics.binary {
+        outputs.push((reports::ROC_CURVE_SVG, reports::roc_curve_svg(binary)?));
+    }
     for (file, svg) in &outputs {
         let path = figures.join(file);
         fs::write_atomic(&path, svg.as_bytes())

@@ -59,8 +59,9 @@ fn run(cli: Cli) -> Result<()> {
     }
 
     let (test_x, test_y) = gold.test()?;
-    let predicted = model.classifier.predict(test_x.view());
-    let metrics = evaluation::evaluate(&model.metadata.classes, &test_y, &predicted);
+    let probabilities = model.classifier.predict_proba(test_x.view());
+    let metrics =
+        evaluation::evaluate_probabilities(&model.metadata.classes, &test_y, probabilities.view());
     let gate = evaluation::quality_gate(&metrics, &thresholds);
 
     let record = GateRecord {

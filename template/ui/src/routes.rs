@@ -51,14 +51,21 @@ async fn predict(
         Err(err) => return api_down(&err),
     };
     let values: HashMap<String, String> = form.into_iter().collect();
-    // Only the model's fields are forwarded, as typed; the API parses and validates them, so the
-    // page applies exactly the rules the model is served with. Blank means "unknown".
+    // Only the model's fields are forwarded, as typed; the API validates them, so the page applies
+    // exactly the rules the model is served with. Blank means "unknown". A numeric field is sent as
+    // a JSON number when the text is one, as the API requires; other text goes as typed, for the
+    // API to name what is wrong with it.
     let record: Map<String, Value> = model
         .fields
         .iter()
         .map(|field| {
             let text = values.get(&field.name).map_or("", |v| v.trim());
-            (field.name.clone(), Value::String(text.to_owned()))
+            let number = (field.kind == "numeric")
+                .then(|| text.parse::<f64>().ok())
+                .flatten()
+                .and_then(serde_json::Number::from_f64);
+            let value = number.map_or_else(|| Value::String(text.to_owned()), Value::Number);
+            (field.name.clone(), value)
         })
         .collect();
     let mut page = Page {

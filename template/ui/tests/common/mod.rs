@@ -38,14 +38,16 @@ async fn predict(Json(record): Json<Value>) -> (StatusCode, Json<Value>) {
         });
         return (StatusCode::UNPROCESSABLE_ENTITY, Json(error));
     }
-    if record["body_mass_g"] == "5555" {
+    if record["body_mass_g"] == 5555.0 {
         let error = json!({"error": "internal_server_error", "message": "internal error"});
         return (StatusCode::INTERNAL_SERVER_ERROR, Json(error));
     }
     assert_eq!(
-        record["bill_length_mm"], "47.5",
-        "the UI forwards the text as typed"
+        record["bill_length_mm"],
+        json!(47.5),
+        "the UI sends a numeric field as a JSON number"
     );
+    assert_eq!(record["island"], "Biscoe", "and other text as typed");
     let answer = json!({
         "target": "species",
         "prediction": "Gentoo",
