@@ -12,6 +12,7 @@ use std::time::Duration;
 use {{crate_name}}_settings::PRECEDENCE;
 use {{crate_name}}_settings::parse_ip;
 use {{crate_name}}_settings::parse_log_filter;
+use {{crate_name}}_settings::parse_non_negative;
 use {{crate_name}}_settings::parse_port;
 use {{crate_name}}_settings::parse_positive;
 
@@ -47,6 +48,11 @@ pub struct Config {
     /// Seconds a request may take before it is answered with 408.
     #[arg(long, env = "API_REQUEST_TIMEOUT_SECS", value_name = "API_REQUEST_TIMEOUT_SECS", default_value_t = 10, value_parser = parse_positive::<usize>)]
     pub request_timeout_secs: usize,
+
+    /// Seconds the server keeps serving after SIGTERM while /ready answers 503, so that load
+    /// balancers stop sending traffic before it stops accepting connections; 0 stops at once.
+    #[arg(long, env = "API_DRAIN_SECS", value_name = "API_DRAIN_SECS", default_value_t = 5, value_parser = parse_non_negative::<u64>)]
+    pub drain_secs: u64,
 
     /// Browser origins allowed to call the API (CORS): comma-separated `http(s)://host[:port]`, or
     /// `*` for any. Empty: no CORS headers, so only same-origin pages and non-browser clients.
@@ -98,6 +104,11 @@ impl Config {
     /// The request timeout.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs as u64)
+    }
+
+    /// How long to keep serving after a stop signal.
+    pub fn drain_period(&self) -> Duration {
+        Duration::from_secs(self.drain_secs)
     }
 }
 

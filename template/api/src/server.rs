@@ -41,7 +41,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     serve(listener, &config, state, shutdown::signal()).await
 }
 
-/// Serves `state` on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// Serves `state` on `listener` until `shutdown` completes; then keeps serving for the drain period
+/// with /ready answering 503 (rolling updates: the pod leaves the Service's endpoints while it
+/// still accepts connections), then stops accepting and finishes the requests in flight.
 pub async fn serve(
     listener: TcpListener,
     config: &Config,
@@ -49,10 +51,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = routes::router(config, state.clone());
+    let drain = config.drain_period();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             state.start_draining();
+            tracing::info!(
+                seconds = drain.as_secs(),
+                "draining: /ready answers 503, requests are still served"
+            );
+            tokio::time::sleep(drain).await;
             tracing::info!("shutting down: finishing in-flight requests");
         })
         .await

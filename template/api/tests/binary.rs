@@ -16,19 +16,98 @@ use {{crate_name}}_service::testing::{
 
 const BINARY: &str = env!("CARGO_BIN_EXE_{{project-name}}-api");
 
-/// The binary, run from an empty directory so no config/.env of the project is read.
+/// The binary, run from an empty directory so no config/.env of the project is read, stopping at
+/// once on SIGTERM unless a test sets a drain period.
 fn api(workdir: &Path) -> Command {
     let mut command = Command::new(BINARY);
     command
         .current_dir(workdir)
         .env_remove("API_ADMIN_TOKEN")
         .env_remove("API_CORS_ORIGINS")
+        .env("API_DRAIN_SECS", "0")
         .env("RUST_LOG", "info");
     command
 }
 
 fn json(response: &Response) -> serde_json::Value {
     serde_json::from_str(&response.body).unwrap_or_else(|err| panic!("{err}: {}", response.body))
+}
+
+/// A rolling update's view: under load, SIGTERM turns /ready to 503 while every request is still
+/// answered for the drain period, then the server exits cleanly.
+#[test]
+fn keeps_serving_while_draining_so_no_request_fails() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let work = tempfile::tempdir().unwrap();
+    let models = work.path().join("models");
+    save_model(&models, "1.0.0");
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    // Logs go to a file: a pipe nobody reads during the load would fill and block the server.
+    let log_path = work.path().join("api.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = api(work.path())
+        .env("API_PORT", port.to_string())
+        .env("API_MODEL_DIR", &models)
+        .env("API_DRAIN_SECS", "3")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    wait_until_ok(&mut child, addr, "/ready");
+
+    // Four clients predict in a loop, each request on a new connection, until told to stop; a
+    // refused connection panics the client thread, which fails the test at `join`.
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut answered = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let reply = http(
+                        addr,
+                        "POST",
+                        "/v1/predict",
+                        &["Content-Type: application/json"],
+                        GENTOO,
+                    );
+                    assert_eq!(reply.status, 200, "{}", reply.body);
+                    answered += 1;
+                }
+                answered
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "-TERM");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while http(addr, "GET", "/ready", &[], "").status != 503 {
+        assert!(
+            Instant::now() < deadline,
+            "/ready did not turn 503 after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Well inside the 3 s drain period: the clients are still being answered.
+    std::thread::sleep(Duration::from_secs(1));
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        let answered = client
+            .join()
+            .expect("every request during the drain was answered");
+        assert!(answered > 0);
+    }
+
+    let output = terminate(child);
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(output.status.success(), "{logs}");
+    assert!(
+        logs.contains("draining") && logs.contains("stopped"),
+        "{logs}"
+    );
 }
 
 #[test]
