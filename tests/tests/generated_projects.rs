@@ -33,6 +33,19 @@ fn build_lint_and_test(preset: &str) {
     );
     run(dir, "cargo", &["fmt", "--all", "--check"]);
     run(dir, "cargo", &["test", "--workspace"]);
+    if dir.join("deployment/docker").is_dir() {
+        // Images without a model would build and then fail at start-up: refused before docker runs.
+        let output = Command::new("make")
+            .arg("docker-build")
+            .current_dir(dir)
+            .output()
+            .expect("make runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success() && stderr.contains("run 'make all promote' first"),
+            "make docker-build without a promoted model: {stderr}"
+        );
+    }
     let dictionary = dir.join("reference/data_dictionary.md");
     let generated_dictionary = std::fs::read_to_string(&dictionary).expect("data dictionary");
     run(dir, "make", &["all"]);
