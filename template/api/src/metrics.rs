@@ -12,9 +12,11 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// Latency buckets in seconds: predictions take microseconds, so the low end is fine-grained.
-const LATENCY_BUCKETS: [f64; 12] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
+/// Latency buckets in seconds: predictions take microseconds, so the low end is fine-grained; the
+/// high end reaches past the default request timeout (10 s), so slow requests are told apart.
+const LATENCY_BUCKETS: [f64; 16] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0,
+    10.0, 30.0,
 ];
 
 /// Handle to the process-wide recorder.

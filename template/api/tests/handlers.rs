@@ -378,6 +378,8 @@ async fn metrics_count_requests_predictions_and_the_model_version() {
         r#"http_requests_total{method="POST",route="/v1/predict",status="200"}"#,
         r#"http_requests_total{method="POST",route="/v1/predict",status="400"}"#,
         r#"http_request_duration_seconds_bucket{method="POST",route="/v1/predict",le="0.001"}"#,
+        // Up to the request timeout and beyond, not only to 1 s.
+        r#"http_request_duration_seconds_bucket{method="POST",route="/v1/predict",le="10"}"#,
         r#"predictions_total{class="Gentoo"}"#,
         r#"model_info{name="penguins",version="1.0.0""#,
     ] {
