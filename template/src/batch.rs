@@ -1,11 +1,12 @@
 //! Batch prediction: scores a CSV or Parquet file in the raw schema (the target column optional),
 //! streamed chunk by chunk and scored on every core, through the validation the API applies and
-//! [`Model::probabilities`]. Predictions stream to a CSV; an invalid row gets its error message
+//! [`Model::outputs`]. Predictions stream to a CSV; an invalid row gets its error message
 //! instead of a prediction and the batch goes on.
 
 use crate::artifact::Model;
 use crate::data::columnar;
 use crate::data::schema::{Column, RecordError, Value};
+use crate::data::target::Task;
 use crate::data::{self, DataError, io_error};
 use crate::utils::fs::AtomicWriter;
 use crate::utils::logging;
@@ -31,14 +32,17 @@ pub enum BatchError {
 }
 
 /// How the rows of a batch fared.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Summary {
     pub predicted: u64,
     pub invalid: u64,
-    /// Predicted rows whose actual class is known.
+    /// Predicted rows whose actual target is known (a declared class, or a number).
     pub labelled: u64,
-    /// Labelled rows predicted correctly.
+    /// Classification: labelled rows predicted correctly.
     pub correct: u64,
+    /// Regression: sums over the labelled rows of the squared and of the absolute errors.
+    pub squared_error: f64,
+    pub absolute_error: f64,
 }
 
 impl Summary {
@@ -47,11 +51,19 @@ impl Summary {
         (self.labelled > 0).then(|| self.correct as f64 / self.labelled as f64)
     }
 
+    /// RMSE and MAE on the rows with a known value, if any.
+    pub fn errors(&self) -> Option<(f64, f64)> {
+        let n = self.labelled as f64;
+        (self.labelled > 0).then(|| ((self.squared_error / n).sqrt(), self.absolute_error / n))
+    }
+
     fn add(&mut self, other: Self) {
         self.predicted += other.predicted;
         self.invalid += other.invalid;
         self.labelled += other.labelled;
         self.correct += other.correct;
+        self.squared_error += other.squared_error;
+        self.absolute_error += other.absolute_error;
     }
 }
 
@@ -61,7 +73,8 @@ impl Summary {
 /// Output columns: the row's position (`line` in a CSV, counting the header as line 1; `row` in a
 /// Parquet file, from 1), the schema's text columns (identifiers) the input has, as given, so even
 /// an invalid row can be joined back; `actual_<target>` when the input has the target,
-/// `prediction`, one `probability_<class>` per class, and `error`.
+/// `prediction` (a class, or a number for a regression), one `probability_<class>` per class of a
+/// classifier, and `error`.
 pub fn predict_file(
     model: &Model,
     input: &Path,
@@ -123,7 +136,8 @@ fn write_header(
     columns.extend(
         model
             .metadata
-            .classes
+            .task()
+            .classes()
             .iter()
             .map(|c| format!("probability_{c}")),
     );
@@ -143,15 +157,16 @@ fn score(
     has_target: bool,
     parsed: Vec<Parsed>,
 ) -> Result<(Vec<u8>, Summary), DataError> {
-    let classes = &model.metadata.classes;
+    let task = model.metadata.task();
+    let classes = task.classes();
     let valid: Vec<Value> = parsed
         .iter()
         .filter_map(|p| p.row.as_ref().ok())
         .flatten()
         .cloned()
         .collect();
-    let probabilities = model.probabilities(&valid);
-    let mut scored = probabilities.rows().into_iter();
+    let outputs = model.outputs(&valid);
+    let mut scored = outputs.rows().into_iter();
     let mut summary = Summary::default();
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut fields: Vec<String> = Vec::with_capacity(classes.len() + 4);
@@ -164,21 +179,33 @@ fn score(
         }
         match p.row {
             Ok(_) => {
-                let row = scored
-                    .next()
-                    .expect("one row of probabilities per valid row");
+                let row = scored.next().expect("one row of outputs per valid row");
                 let row = row.as_slice().expect("contiguous");
-                let prediction = &classes[crate::training::argmax(row)];
                 summary.predicted += 1;
-                if let Some(actual) = p
-                    .actual
-                    .filter(|a| classes.iter().any(|c| c.eq_ignore_ascii_case(a)))
-                {
-                    summary.labelled += 1;
-                    summary.correct += u64::from(actual.eq_ignore_ascii_case(prediction));
+                match task {
+                    Task::Classification { classes } => {
+                        let prediction = &classes[crate::training::argmax(row)];
+                        if let Some(actual) = p
+                            .actual
+                            .filter(|a| classes.iter().any(|c| c.eq_ignore_ascii_case(a)))
+                        {
+                            summary.labelled += 1;
+                            summary.correct += u64::from(actual.eq_ignore_ascii_case(prediction));
+                        }
+                        fields.push(prediction.clone());
+                        fields.extend(row.iter().map(|p| format!("{p:.6}")));
+                    }
+                    Task::Regression { .. } => {
+                        let prediction = row[0];
+                        let actual = p.actual.and_then(|a| a.trim().parse::<f64>().ok());
+                        if let Some(actual) = actual.filter(|a| a.is_finite()) {
+                            summary.labelled += 1;
+                            summary.squared_error += (actual - prediction).powi(2);
+                            summary.absolute_error += (actual - prediction).abs();
+                        }
+                        fields.push(prediction.to_string());
+                    }
                 }
-                fields.push(prediction.clone());
-                fields.extend(row.iter().map(|p| format!("{p:.6}")));
                 fields.push(String::new());
             }
             Err(message) => {

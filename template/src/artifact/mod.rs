@@ -1,19 +1,20 @@
-//! The model artifact: a directory holding the fitted preprocessing, the classifier, the metadata
+//! The model artifact: a directory holding the fitted preprocessing, the estimator, the metadata
 //! and a `SHA256SUMS` file. [`Model`](crate::artifact::Model) is what serving loads; its
-//! [`probabilities`](crate::artifact::Model::probabilities) is the one path from validated rows to
-//! class probabilities, shared by the API (one record or a batch) and batch scoring.
+//! [`outputs`](crate::artifact::Model::outputs) is the one path from validated rows to class
+//! probabilities or predicted values, shared by the API (one record or a batch) and batch scoring.
 
 use crate::data::schema::{FeatureSchema, RecordError, Schema, Value};
-use crate::evaluation::{GateRecord, Metrics, Thresholds};
+use crate::data::target::Task;
+use crate::evaluation::{GateRecord, Limit, Metrics, Thresholds};
 use crate::features::{Preprocessor, RawRecord};
-use crate::training::{Classifier, Hyperparameters, argmax};
+use crate::training::{Estimator, Hyperparameters, argmax};
 use crate::utils::{fs, hashing, time};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The fitted classifier (JSON).
+/// The fitted estimator (JSON).
 pub const MODEL_FILE: &str = "model.json";
 /// The fitted preprocessing (JSON).
 pub const PREPROCESSOR_FILE: &str = "preprocessor.json";
@@ -53,9 +54,7 @@ pub struct ModelMetadata {
     pub version: String,
     pub algorithm: String,
     pub hyperparameters: Hyperparameters,
-    /// Classes in probability order.
-    pub classes: Vec<String>,
-    /// Raw inputs a client sends.
+    /// Raw inputs a client sends, the target and the task.
     pub feature_schema: FeatureSchema,
     /// Model inputs after preprocessing.
     pub encoded_features: Vec<String>,
@@ -75,23 +74,41 @@ pub struct ModelMetadata {
     pub created_at: String,
 }
 
+impl ModelMetadata {
+    /// What the model predicts.
+    pub fn task(&self) -> &Task {
+        &self.feature_schema.task
+    }
+}
+
 /// The prediction for one record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Prediction {
-    /// The most probable class.
-    pub class: String,
-    /// Probability of every class.
-    pub probabilities: BTreeMap<String, f64>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
     /// The record's text columns (identifiers) as sent, to join the prediction back.
     pub identifiers: BTreeMap<String, String>,
 }
 
-/// A trained model: preprocessing plus classifier plus metadata.
+/// What a model predicts for one record, by task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    /// The most probable class and the probability of every class.
+    Class {
+        class: String,
+        probabilities: BTreeMap<String, f64>,
+    },
+    /// The predicted number.
+    Value { value: f64 },
+}
+
+/// A trained model: preprocessing plus estimator plus metadata.
 #[derive(Debug, Clone)]
 pub struct Model {
     pub metadata: ModelMetadata,
     pub preprocessor: Preprocessor,
-    pub classifier: Classifier,
+    pub estimator: Estimator,
 }
 
 impl Model {
@@ -133,7 +150,7 @@ impl Model {
         let model = Self {
             metadata: decode(dir, METADATA_FILE, &contents[METADATA_FILE])?,
             preprocessor: decode(dir, PREPROCESSOR_FILE, &contents[PREPROCESSOR_FILE])?,
-            classifier: decode(dir, MODEL_FILE, &contents[MODEL_FILE])?,
+            estimator: decode(dir, MODEL_FILE, &contents[MODEL_FILE])?,
         };
         if model.metadata.encoded_features != model.preprocessor.feature_names() {
             return Err(ArtifactError::Corrupt {
@@ -153,7 +170,7 @@ impl Model {
         let staging = fs::staging_dir(dir).map_err(io(dir))?;
         let mut sums = String::new();
         for (file, bytes) in [
-            (MODEL_FILE, to_json(&self.classifier)),
+            (MODEL_FILE, to_json(&self.estimator)),
             (PREPROCESSOR_FILE, to_json(&self.preprocessor)),
             (METADATA_FILE, to_json(&self.metadata)),
         ] {
@@ -164,11 +181,6 @@ impl Model {
         let path = staging.join(CHECKSUMS_FILE);
         fs::write_atomic(&path, sums.as_bytes()).map_err(io(&path))?;
         fs::replace_dir(&staging, dir).map_err(io(dir))
-    }
-
-    /// Metadata: version, algorithm, lineage, metrics.
-    pub fn metadata(&self) -> &ModelMetadata {
-        &self.metadata
     }
 
     /// The raw input fields (names, kinds, categories, ranges) for validation and forms.
@@ -188,27 +200,37 @@ impl Model {
     /// names the offending field.
     pub fn predict(&self, record: &RawRecord) -> Result<Prediction, RecordError> {
         let row = self.preprocessor.parse_record(record)?;
-        let probabilities = self.probabilities(&row);
-        Ok(self.prediction(&row, probabilities.row(0).as_slice().expect("contiguous")))
+        let outputs = self.outputs(&row);
+        Ok(self.prediction(&row, outputs.row(0).as_slice().expect("contiguous")))
     }
 
-    /// Class probabilities (one row per input row, schema class order) of validated rows given
-    /// one after another: the single path from values to probabilities, for one record or a batch.
-    pub fn probabilities(&self, rows: &[Value]) -> Array2<f64> {
-        self.classifier
-            .predict_proba(self.preprocessor.transform(rows).view())
+    /// The model's outputs for validated rows given one after another, one row each: class
+    /// probabilities (schema class order), or the predicted value (one column). The single path
+    /// from values to predictions, for one record or a batch.
+    pub fn outputs(&self, rows: &[Value]) -> Array2<f64> {
+        self.estimator
+            .outputs(self.preprocessor.transform(rows).view())
     }
 
-    /// Turns a validated row and its class probabilities (schema order) into a [`Prediction`].
-    pub fn prediction(&self, row: &[Value], probabilities: &[f64]) -> Prediction {
-        let classes = &self.metadata.classes;
+    /// The outcome that one row of [`Model::outputs`] stands for.
+    pub fn outcome(&self, outputs: &[f64]) -> Outcome {
+        match self.metadata.task() {
+            Task::Classification { classes } => Outcome::Class {
+                class: classes[argmax(outputs)].clone(),
+                probabilities: classes
+                    .iter()
+                    .cloned()
+                    .zip(outputs.iter().copied())
+                    .collect(),
+            },
+            Task::Regression { .. } => Outcome::Value { value: outputs[0] },
+        }
+    }
+
+    /// Turns a validated row and its [`Model::outputs`] row into a [`Prediction`].
+    pub fn prediction(&self, row: &[Value], outputs: &[f64]) -> Prediction {
         Prediction {
-            class: classes[argmax(probabilities)].clone(),
-            probabilities: classes
-                .iter()
-                .cloned()
-                .zip(probabilities.iter().copied())
-                .collect(),
+            outcome: self.outcome(outputs),
             identifiers: self
                 .schema()
                 .text_columns()
@@ -309,13 +331,13 @@ pub enum GateRefusal {
         failures: String,
     },
     #[error(
-        "its gate passed with {metric} >= {recorded}, below the configured minimum {configured} ({setting}): run the gate with the configured thresholds (test_model, `make evaluate`)"
+        "its gate held {metric} to {recorded}, laxer than the configured {configured} ({setting}): run the gate with the configured thresholds (test_model, `make evaluate`)"
     )]
     LaxThreshold {
         metric: &'static str,
         setting: &'static str,
-        recorded: f64,
-        configured: f64,
+        recorded: String,
+        configured: String,
     },
 }
 
@@ -371,26 +393,23 @@ pub fn check_gate(
             },
         });
     }
-    for (metric, setting, recorded, configured) in [
-        (
-            "accuracy",
-            "GATE_MIN_ACCURACY",
-            record.thresholds.min_accuracy,
-            thresholds.min_accuracy,
-        ),
-        (
-            "macro_f1",
-            "GATE_MIN_MACRO_F1",
-            record.thresholds.min_macro_f1,
-            thresholds.min_macro_f1,
-        ),
-    ] {
-        if recorded < configured {
+    let configured = thresholds.limits(&model.metadata.metrics);
+    for (recorded, configured) in record
+        .thresholds
+        .limits(&model.metadata.metrics)
+        .iter()
+        .zip(configured)
+    {
+        if recorded.is_laxer_than(&configured) {
+            let describe = |limit: &Limit| match limit.threshold {
+                Some(threshold) => format!("{} {threshold}", limit.bound.symbol()),
+                None => "no limit".to_owned(),
+            };
             return Err(GateRefusal::LaxThreshold {
-                metric,
-                setting,
-                recorded,
-                configured,
+                metric: configured.metric,
+                setting: configured.setting,
+                recorded: describe(recorded),
+                configured: describe(&configured),
             });
         }
     }

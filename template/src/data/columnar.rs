@@ -7,6 +7,7 @@
 use super::DataError;
 use super::manifest::{self, ColumnType, FileEntry};
 use super::schema::{ColumnKind, Schema, Value};
+use super::target::{Task, Targets};
 use crate::utils::fs::AtomicWriter;
 use arrow_array::builder::{Float64Builder, StringBuilder};
 use arrow_array::types::Int32Type;
@@ -332,22 +333,22 @@ pub fn batch_to_rows(
 }
 
 /// The gold columns: one `float64` per model input, then the target as `string`.
-pub fn features_schema(names: &[String], target: &str) -> SchemaRef {
+pub fn features_schema(names: &[String], target: &str, task: &Task) -> SchemaRef {
     let mut fields: Vec<Field> = names
         .iter()
         .map(|name| Field::new(name, DataType::Float64, false))
         .collect();
-    fields.push(Field::new(target, DataType::Utf8, false));
+    let target_type = match task {
+        Task::Classification { .. } => DataType::Utf8,
+        Task::Regression { .. } => DataType::Float64,
+    };
+    fields.push(Field::new(target, target_type, false));
     Arc::new(arrow_schema::Schema::new(fields))
 }
 
-/// Builds a gold batch from a row-major input matrix (`x`, `width` inputs per row) and class indexes.
-pub fn features_to_batch(
-    arrow: &SchemaRef,
-    classes: &[String],
-    x: &[f64],
-    y: &[usize],
-) -> RecordBatch {
+/// Builds a gold batch from a row-major input matrix (`x`, `width` inputs per row) and the rows'
+/// targets: class labels (`task`'s classes) or numbers.
+pub fn features_to_batch(arrow: &SchemaRef, task: &Task, x: &[f64], y: &Targets) -> RecordBatch {
     let width = arrow.fields().len() - 1;
     let mut arrays: Vec<ArrayRef> = (0..width)
         .map(|j| {
@@ -355,22 +356,28 @@ pub fn features_to_batch(
             Arc::new(column) as ArrayRef
         })
         .collect();
-    let labels: StringArray = y
-        .iter()
-        .map(|&label| Some(classes[label].as_str()))
-        .collect();
-    arrays.push(Arc::new(labels));
+    arrays.push(match y {
+        Targets::Classes(labels) => {
+            let classes = task.classes();
+            let labels: StringArray = labels
+                .iter()
+                .map(|&label| Some(classes[label].as_str()))
+                .collect();
+            Arc::new(labels)
+        }
+        Targets::Values(values) => Arc::new(Float64Array::from(values.clone())),
+    });
     RecordBatch::try_new(arrow.clone(), arrays).expect("arrays match the gold schema")
 }
 
 /// Reads a gold features file into an input matrix stored column by column (each input's values
-/// are contiguous, as the learners scan them) and class indexes, checking its columns against
-/// `names` and its labels against `classes`.
+/// are contiguous, as the learners scan them) and targets, checking its columns against `names`
+/// and its targets against `task` (known class labels, or numbers).
 pub fn read_features(
     path: &Path,
     names: &[String],
-    classes: &[String],
-) -> Result<(Array2<f64>, Vec<usize>), DataError> {
+    task: &Task,
+) -> Result<(Array2<f64>, Targets), DataError> {
     let corrupt = |message: String| DataError::CorruptLayer {
         layer: "gold",
         path: path.to_owned(),
@@ -383,7 +390,7 @@ pub fn read_features(
     let width = names.len();
     // Column j occupies x[j * rows .. (j + 1) * rows].
     let mut x = vec![0.0; rows * width];
-    let mut y = Vec::with_capacity(rows);
+    let mut y = Targets::new(task);
     for batch in builder.build()? {
         let batch = batch?;
         let header: Vec<&String> = batch
@@ -414,19 +421,29 @@ pub fn read_features(
                 })?;
             x[j * rows + start..j * rows + end].copy_from_slice(column.values());
         }
-        let labels = batch
-            .column(width)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or_else(|| corrupt("the target is not a string column".into()))?;
-        for label in labels.iter() {
-            let label = label.unwrap_or_default();
-            y.push(
-                classes
-                    .iter()
-                    .position(|c| c == label)
-                    .ok_or_else(|| corrupt(format!("unknown class `{label}`")))?,
-            );
+        let target = batch.column(width).as_any();
+        match &mut y {
+            Targets::Classes(indexes) => {
+                let labels = target
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(|| corrupt("the target is not a string column".into()))?;
+                for label in labels.iter() {
+                    let label = label.unwrap_or_default();
+                    indexes.push(
+                        task.classes()
+                            .iter()
+                            .position(|c| c == label)
+                            .ok_or_else(|| corrupt(format!("unknown class `{label}`")))?,
+                    );
+                }
+            }
+            Targets::Values(values) => {
+                let numbers = target
+                    .downcast_ref::<Float64Array>()
+                    .filter(|c| c.null_count() == 0)
+                    .ok_or_else(|| corrupt("the target is not a float64 column without nulls".into()))?;
+                values.extend_from_slice(numbers.values());
+            }
         }
     }
     if y.len() != rows {
@@ -473,20 +490,28 @@ mod tests {
     }
 
     #[test]
-    fn features_round_trip_exactly() {
+    fn features_round_trip_exactly_for_both_tasks() {
         let names = vec!["a".to_owned(), "b".to_owned()];
-        let classes = vec!["x".to_owned(), "y".to_owned()];
         let x = vec![0.1, -1.0 / 3.0, 1e-300, 2.5];
-        let arrow = features_schema(&names, "t");
-        let dir = tempfile::tempdir().unwrap();
-        let mut file = ParquetFile::create(dir.path(), arrow.clone()).unwrap();
-        file.write(&features_to_batch(&arrow, &classes, &x, &[1, 0]))
-            .unwrap();
-        file.commit(dir.path(), "f.parquet").unwrap();
-        let path = dir.path().join("f.parquet");
-        let (back, labels) = read_features(&path, &names, &classes).unwrap();
-        assert_eq!(back.as_standard_layout().as_slice().unwrap(), x);
-        assert_eq!(labels, [1, 0]);
-        assert!(read_features(&path, &["a".into(), "c".into()], &classes).is_err());
+        let classification = Task::Classification {
+            classes: vec!["x".to_owned(), "y".to_owned()],
+        };
+        let regression = Task::Regression { unit: None };
+        for (task, targets) in [
+            (classification, Targets::Classes(vec![1, 0])),
+            (regression, Targets::Values(vec![-2.5, 1e9])),
+        ] {
+            let arrow = features_schema(&names, "t", &task);
+            let dir = tempfile::tempdir().unwrap();
+            let mut file = ParquetFile::create(dir.path(), arrow.clone()).unwrap();
+            file.write(&features_to_batch(&arrow, &task, &x, &targets))
+                .unwrap();
+            file.commit(dir.path(), "f.parquet").unwrap();
+            let path = dir.path().join("f.parquet");
+            let (back, read) = read_features(&path, &names, &task).unwrap();
+            assert_eq!(back.as_standard_layout().as_slice().unwrap(), x);
+            assert_eq!(read, targets);
+            assert!(read_features(&path, &["a".into(), "c".into()], &task).is_err());
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The data dictionary (`reference/data_dictionary.md`), rendered from the schema so it cannot drift.
 
 use super::schema::{ColumnKind, Role, Schema};
+use super::target::Task;
 use std::fmt::Write;
 
 /// Markdown describing every raw (bronze/silver) and model-ready (gold) column.
@@ -19,15 +20,11 @@ pub fn render(schema: &Schema) -> String {
     if !schema.description.is_empty() {
         let _ = writeln!(md, "{}\n", schema.description);
     }
-    let classes = schema.classes();
-    let task = match classes {
-        [_, positive] => format!("binary classification, positive class `{positive}`"),
-        _ => format!("classification into {} classes", classes.len()),
-    };
     let _ = writeln!(
         md,
-        "Target: `{}` ({task}). Missing-value tokens: {}.\n",
+        "Target: `{}`, predicted by {}. Missing-value tokens: {}.\n",
         schema.target,
+        schema.task().describe(),
         missing.join(", ")
     );
 
@@ -89,11 +86,11 @@ pub fn render(schema: &Schema) -> String {
             ColumnKind::Text => unreachable!("validated: a text column is never a feature"),
         }
     }
-    let _ = writeln!(
-        md,
-        "| `{0}` | `{0}` | class label, unchanged |",
-        schema.target
-    );
+    let target = match schema.task() {
+        Task::Classification { .. } => "class label, unchanged",
+        Task::Regression { .. } => "number, unchanged",
+    };
+    let _ = writeln!(md, "| `{0}` | `{0}` | {target} |", schema.target);
     md
 }
 

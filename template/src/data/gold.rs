@@ -1,14 +1,16 @@
-//! Gold: model-ready data. A seeded, stratified train/test split of silver; the [`Preprocessor`]
-//! fitted on the training rows only; and both splits transformed into numeric feature tables.
+//! Gold: model-ready data. A seeded, stratified train/test split of silver (by class, or by
+//! target quantile for a numeric target); the [`Preprocessor`] fitted on the training rows only;
+//! and both splits transformed into numeric feature tables.
 //!
 //! Silver is streamed three times, batch by batch: its target column to draw the split, the
 //! training rows to fit the preprocessor, and every row to write the splits. Memory holds one
-//! label per row and the training values of numeric features (their medians need them), never the
-//! whole layer.
+//! target per row and the training values of numeric features (their medians need them), never
+//! the whole layer.
 
 use super::columnar::{self, Encoder};
 use super::manifest::{self, GoldManifest, MANIFEST_FILE, SchemaSummary, SilverManifest};
 use super::schema::{Schema, Value};
+use super::target::{Task, Targets};
 use super::{DataError, io_error};
 use crate::features::{Fitter, Preprocessor};
 use crate::utils::{fs, time};
@@ -86,6 +88,23 @@ pub fn stratified_split(
     (train, test)
 }
 
+/// Bins of a numeric target for its stratified split: enough to keep the target's distribution
+/// alike in both parts, few enough that every bin has rows on both sides.
+const QUANTILE_BINS: usize = 10;
+
+/// Labels each value with its quantile bin (up to [`QUANTILE_BINS`], each of at least two rows
+/// when there are two rows or more); returns the labels and the number of bins.
+pub fn quantile_bins(values: &[f64]) -> (Vec<usize>, usize) {
+    let bins = (values.len() / 2).clamp(1, QUANTILE_BINS);
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+    let mut labels = vec![0; values.len()];
+    for (rank, &row) in order.iter().enumerate() {
+        labels[row] = rank * bins / values.len();
+    }
+    (labels, bins)
+}
+
 /// Reads every silver row in batches, handing each batch's values (row after row; only the given
 /// columns, if any) to `each`.
 fn for_each_batch(
@@ -133,15 +152,16 @@ pub fn build(
         });
     }
     let silver = manifest::verify_file("silver", silver_dir, &silver_manifest.data)?;
-    let classes = schema.classes();
+    let task = schema.task();
     let width = schema.columns.len();
 
     // Pass 1: the target column alone decides the split.
-    let mut labels = Vec::new();
+    let mut targets = Targets::new(&task);
     for_each_batch(&silver, schema, Some(&[schema.target_index()]), |values| {
         for value in values {
-            match value {
-                Value::Category(c) => labels.push(*c),
+            match (&mut targets, value) {
+                (Targets::Classes(classes), Value::Category(c)) => classes.push(*c),
+                (Targets::Values(numbers), Value::Number(x)) => numbers.push(*x),
                 _ => {
                     return Err(DataError::CorruptLayer {
                         layer: "silver",
@@ -153,14 +173,26 @@ pub fn build(
         }
         Ok(())
     })?;
-    let (train_idx, test_idx) = stratified_split(&labels, classes.len(), test_fraction, seed);
+    let (train_idx, test_idx) = match &targets {
+        Targets::Classes(labels) => {
+            stratified_split(labels, task.classes().len(), test_fraction, seed)
+        }
+        Targets::Values(values) => {
+            let (bins, n_bins) = quantile_bins(values);
+            stratified_split(&bins, n_bins, test_fraction, seed)
+        }
+    };
     if train_idx.is_empty() || test_idx.is_empty() {
+        let needs = match task {
+            Task::Classification { .. } => "each class needs at least two rows",
+            Task::Regression { .. } => "it needs at least two rows",
+        };
         return Err(DataError::Split(format!(
-            "{} valid rows leave the train or test split empty; each class needs at least two rows",
-            labels.len()
+            "{} valid rows leave the train or test split empty; {needs}",
+            targets.len()
         )));
     }
-    let mut in_test = vec![false; labels.len()];
+    let mut in_test = vec![false; targets.len()];
     test_idx.iter().for_each(|&i| in_test[i] = true);
 
     // Pass 2: fit the preprocessing on the training rows only.
@@ -179,14 +211,14 @@ pub fn build(
     let names = preprocessor.feature_names();
 
     // Pass 3: transform every row into its split.
-    let features = columnar::features_schema(&names, &schema.target);
+    let features = columnar::features_schema(&names, &schema.target, &task);
     let silver_arrow = columnar::silver_schema(schema);
     let mut train_file = Encoder::create(gold_dir, features.clone())?;
     let mut test_file = Encoder::create(gold_dir, features.clone())?;
     let mut test_raw_file = Encoder::create(gold_dir, silver_arrow.clone())?;
     let mut row = 0;
     for_each_batch(&silver, schema, None, |values| {
-        let (mut train, mut test) = (Split::default(), Split::default());
+        let (mut train, mut test) = (Split::new(&task), Split::new(&task));
         let mut test_raw = Vec::new();
         for values in values.chunks_exact(width) {
             let split = if in_test[row] {
@@ -196,14 +228,14 @@ pub fn build(
                 &mut train
             };
             preprocessor.transform_into(values, &mut split.x);
-            split.y.push(labels[row]);
+            split.y.push_from(&targets, row);
             row += 1;
         }
         train_file.write(columnar::features_to_batch(
-            &features, classes, &train.x, &train.y,
+            &features, &task, &train.x, &train.y,
         ))?;
         test_file.write(columnar::features_to_batch(
-            &features, classes, &test.x, &test.y,
+            &features, &task, &test.x, &test.y,
         ))?;
         test_raw_file.write(columnar::rows_to_batch(schema, &silver_arrow, &test_raw))?;
         Ok(())
@@ -216,12 +248,23 @@ pub fn build(
     fs::write_atomic(&preprocessor_path, &preprocessor_json)
         .map_err(io_error(&preprocessor_path))?;
 
-    let count = |indexes: &[usize]| -> BTreeMap<String, u64> {
-        let mut counts: BTreeMap<String, u64> = classes.iter().map(|c| (c.clone(), 0)).collect();
-        for &i in indexes {
-            *counts.entry(classes[labels[i]].clone()).or_default() += 1;
+    let class_counts = match &targets {
+        Targets::Classes(labels) => {
+            let classes = task.classes();
+            let count = |indexes: &[usize]| -> BTreeMap<String, u64> {
+                let mut counts: BTreeMap<String, u64> =
+                    classes.iter().map(|c| (c.clone(), 0)).collect();
+                for &i in indexes {
+                    *counts.entry(classes[labels[i]].clone()).or_default() += 1;
+                }
+                counts
+            };
+            BTreeMap::from([
+                ("train".to_owned(), count(&train_idx)),
+                ("test".to_owned(), count(&test_idx)),
+            ])
         }
-        counts
+        Targets::Values(_) => BTreeMap::new(),
     };
     let manifest = GoldManifest {
         layer: "gold".to_owned(),
@@ -235,21 +278,26 @@ pub fn build(
         test: test_file.commit(gold_dir, TEST_FILE)?,
         test_raw: test_raw_file.commit(gold_dir, TEST_RAW_FILE)?,
         preprocessor: manifest::entry(PREPROCESSOR_FILE, &preprocessor_json, 0),
-        class_counts: BTreeMap::from([
-            ("train".to_owned(), count(&train_idx)),
-            ("test".to_owned(), count(&test_idx)),
-        ]),
+        class_counts,
     };
     let path = gold_dir.join(MANIFEST_FILE);
     fs::write_json_atomic(&path, &manifest).map_err(io_error(&path))?;
     Ok(manifest)
 }
 
-/// Model inputs (row-major) and class indexes of some rows.
-#[derive(Default)]
+/// Model inputs (row-major) and targets of some rows.
 struct Split {
     x: Vec<f64>,
-    y: Vec<usize>,
+    y: Targets,
+}
+
+impl Split {
+    fn new(task: &Task) -> Self {
+        Self {
+            x: Vec::new(),
+            y: Targets::new(task),
+        }
+    }
 }
 
 /// The gold layer's manifest and preprocessor, verified; each split is read when it is needed.
@@ -277,20 +325,20 @@ impl GoldLayer {
         })
     }
 
-    /// The training split's inputs and class indexes, verified against the manifest.
-    pub fn train(&self) -> Result<(Array2<f64>, Vec<usize>), DataError> {
+    /// The training split's inputs and targets, verified against the manifest.
+    pub fn train(&self) -> Result<(Array2<f64>, Targets), DataError> {
         self.read(&self.manifest.train)
     }
 
-    /// The held-out split's inputs and class indexes, verified against the manifest.
-    pub fn test(&self) -> Result<(Array2<f64>, Vec<usize>), DataError> {
+    /// The held-out split's inputs and targets, verified against the manifest.
+    pub fn test(&self) -> Result<(Array2<f64>, Targets), DataError> {
         self.read(&self.manifest.test)
     }
 
-    fn read(&self, entry: &manifest::FileEntry) -> Result<(Array2<f64>, Vec<usize>), DataError> {
+    fn read(&self, entry: &manifest::FileEntry) -> Result<(Array2<f64>, Targets), DataError> {
         let path = manifest::verify_file("gold", &self.dir, entry)?;
         let names = self.preprocessor.feature_names();
-        columnar::read_features(&path, &names, self.preprocessor.schema().classes())
+        columnar::read_features(&path, &names, &self.preprocessor.schema().task())
     }
 }
 
@@ -299,9 +347,9 @@ pub struct GoldData {
     pub manifest: GoldManifest,
     pub preprocessor: Preprocessor,
     pub train_x: Array2<f64>,
-    pub train_y: Vec<usize>,
+    pub train_y: Targets,
     pub test_x: Array2<f64>,
-    pub test_y: Vec<usize>,
+    pub test_y: Targets,
 }
 
 /// Loads the gold layer, checking every file's hash.
@@ -350,6 +398,23 @@ mod tests {
             test,
             "another seed, another split"
         );
+    }
+
+    #[test]
+    fn quantile_bins_are_equal_sized_and_ordered() {
+        let values: Vec<f64> = (0..100).map(|i| ((i * 37) % 100) as f64).collect();
+        let (bins, n) = quantile_bins(&values);
+        assert_eq!(n, 10);
+        for (value, bin) in values.iter().zip(&bins) {
+            assert_eq!(*bin, *value as usize / 10, "value {value}");
+        }
+        let (train, test) = stratified_split(&bins, n, 0.2, 3);
+        assert_eq!(test.len(), 20);
+        for bin in 0..n {
+            assert_eq!(test.iter().filter(|&&i| bins[i] == bin).count(), 2);
+        }
+        assert_eq!(train.len(), 80);
+        assert_eq!(quantile_bins(&[5.0, 1.0, 3.0]), (vec![0, 0, 0], 1));
     }
 
     #[test]

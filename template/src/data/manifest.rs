@@ -106,7 +106,8 @@ pub struct GoldManifest {
     /// The test rows in raw (silver) form, a ready input for `predict_model`.
     pub test_raw: FileEntry,
     pub preprocessor: FileEntry,
-    /// Rows per class in each split: `class_counts["train"]["Adelie"]`.
+    /// Rows per class in each split, `class_counts["train"]["Adelie"]`; empty for a numeric target.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub class_counts: BTreeMap<String, BTreeMap<String, u64>>,
 }
 

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod manifest;
 pub mod schema;
 pub mod silver;
+pub mod target;
 
 use schema::{Schema, SchemaError};
 use std::io::{BufRead, BufReader, Read};

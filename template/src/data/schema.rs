@@ -2,6 +2,7 @@
 //! schema by default) and drives validation in silver, encoding in gold, serving-time checks and the
 //! data dictionary, so all of them apply the same rules.
 
+use super::target::Task;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -283,9 +284,10 @@ impl Schema {
             .ok_or_else(|| format!("target `{}` is not a declared column", self.target))?;
         match &target.kind {
             ColumnKind::Categorical { categories } if categories.len() >= 2 => {}
+            ColumnKind::Numeric { .. } => {}
             _ => {
                 return Err(format!(
-                    "target `{}` must be categorical with at least two categories",
+                    "target `{}` must be numeric (regression) or categorical with at least two categories (classification)",
                     self.target
                 ));
             }
@@ -312,11 +314,17 @@ impl Schema {
             .expect("validated: the target is a column")
     }
 
-    /// The target's classes, in schema order (this order indexes probabilities and matrices).
-    pub fn classes(&self) -> &[String] {
-        match &self.columns[self.target_index()].kind {
-            ColumnKind::Categorical { categories } => categories,
-            _ => unreachable!("validated: the target is categorical"),
+    /// What the model predicts, from the target column's kind.
+    pub fn task(&self) -> Task {
+        let target = &self.columns[self.target_index()];
+        match &target.kind {
+            ColumnKind::Categorical { categories } => Task::Classification {
+                classes: categories.clone(),
+            },
+            ColumnKind::Numeric { .. } => Task::Regression {
+                unit: target.unit.clone(),
+            },
+            ColumnKind::Text => unreachable!("validated: the target is categorical or numeric"),
         }
     }
 
@@ -457,7 +465,7 @@ impl Schema {
     pub fn feature_schema(&self) -> FeatureSchema {
         FeatureSchema {
             target: self.target.clone(),
-            classes: self.classes().to_vec(),
+            task: self.task(),
             missing_values: self.missing_values.clone(),
             fields: self
                 .feature_columns()
@@ -497,8 +505,9 @@ fn check_number(column: &Column, number: f64) -> Result<Value, RecordError> {
 pub struct FeatureSchema {
     /// Name of the predicted column.
     pub target: String,
-    /// Classes the model can predict.
-    pub classes: Vec<String>,
+    /// What is predicted: classification (with its classes) or regression (with its unit).
+    #[serde(flatten)]
+    pub task: Task,
     /// Text tokens accepted as "value unknown" (JSON `null` is accepted too).
     pub missing_values: Vec<String>,
     /// Each input field with its kind, allowed categories or range, unit and description.
@@ -517,7 +526,7 @@ mod tests {
     fn bundled_schema_describes_penguins() {
         let s = schema();
         assert_eq!(s.target, "species");
-        assert_eq!(s.classes(), ["Adelie", "Chinstrap", "Gentoo"]);
+        assert_eq!(s.task().classes(), ["Adelie", "Chinstrap", "Gentoo"]);
         assert!(
             s.encoded_feature_names()
                 .contains(&"island=Biscoe".to_owned())
@@ -600,8 +609,12 @@ mod tests {
                 "target `y` is not a declared column",
             ),
             (
+                "name = \"x\"\ntarget = \"a\"\n[[columns]]\nname = \"a\"\nkind = \"text\"\n",
+                "must be numeric (regression) or categorical",
+            ),
+            (
                 "name = \"x\"\ntarget = \"a\"\n[[columns]]\nname = \"a\"\nkind = \"numeric\"\n",
-                "must be categorical",
+                "no feature columns",
             ),
             (
                 "name = \"x\"\ntarget = \"y\"\n[[columns]]\nname = \"y\"\nkind = \"categorical\"\ncategories = [\"p\", \"q\"]\n[[columns]]\nname = \"a\"\nkind = \"numeric\"\nmin = 5.0\nmax = 1.0\n",

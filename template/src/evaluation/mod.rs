@@ -1,11 +1,116 @@
-//! Model evaluation: accuracy, macro-F1, per-class precision/recall, the confusion matrix, and the
-//! quality gate that decides whether a model may ship.
+//! Model evaluation and the quality gate that decides whether a model may ship. A classifier is
+//! measured by accuracy, macro-F1, per-class precision/recall and the confusion matrix (plus ROC AUC
+//! and log loss with two classes); a regression by RMSE, MAE and R^2.
 
+use crate::data::target::{Targets, Task};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 /// Points kept of a ROC curve: enough to draw it, few enough for metrics.json on any data size.
 const ROC_POINTS: usize = 101;
+
+/// `(actual, predicted)` pairs kept for a regression's figures, whatever the data size.
+const FIGURE_POINTS: usize = 500;
+
+/// Held-out metrics of a model, as its task measures them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum Metrics {
+    Classification(ClassificationMetrics),
+    Regression(RegressionMetrics),
+}
+
+impl Metrics {
+    /// Rows evaluated.
+    pub fn rows(&self) -> u64 {
+        match self {
+            Self::Classification(m) => m.rows,
+            Self::Regression(m) => m.rows,
+        }
+    }
+
+    /// The headline figures, `name value` pairs in the order reports show them.
+    pub fn headline(&self) -> Vec<(&'static str, f64)> {
+        match self {
+            Self::Classification(m) => vec![("accuracy", m.accuracy), ("macro_f1", m.macro_f1)],
+            Self::Regression(m) => vec![("r2", m.r2), ("rmse", m.rmse), ("mae", m.mae)],
+        }
+    }
+}
+
+/// How close a regression's predictions are to the actual values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressionMetrics {
+    pub rows: u64,
+    /// Root mean squared error, in the target's unit.
+    pub rmse: f64,
+    /// Mean absolute error, in the target's unit.
+    pub mae: f64,
+    /// Coefficient of determination: 1 - SSE / SST; 1 is perfect, 0 is no better than always
+    /// predicting the mean, below 0 is worse (0 when the actual values are all equal).
+    pub r2: f64,
+    /// What always predicting the mean of the evaluated rows would score (its R^2 is 0).
+    pub baseline: RegressionBaseline,
+    /// Up to 500 `(actual, predicted)` pairs, evenly spaced over the evaluated rows in their
+    /// order, to draw figures from.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// The constant-prediction baseline of a regression.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressionBaseline {
+    /// The mean of the evaluated rows' actual values.
+    pub value: f64,
+    pub rmse: f64,
+    pub mae: f64,
+}
+
+/// Compares predicted with actual values (one per row).
+pub fn evaluate_values(actual: &[f64], predicted: &[f64]) -> RegressionMetrics {
+    assert_eq!(actual.len(), predicted.len(), "one prediction per row");
+    let n = actual.len().max(1) as f64;
+    let mean = actual.iter().sum::<f64>() / n;
+    let errors = |prediction: &dyn Fn(usize) -> f64| {
+        let (mut squares, mut absolute) = (0.0, 0.0);
+        for (i, a) in actual.iter().enumerate() {
+            let error = a - prediction(i);
+            squares += error * error;
+            absolute += error.abs();
+        }
+        (squares, absolute)
+    };
+    let (sse, absolute) = errors(&|i| predicted[i]);
+    let (sst, baseline_absolute) = errors(&|_| mean);
+    let step = actual.len().div_ceil(FIGURE_POINTS).max(1);
+    RegressionMetrics {
+        rows: actual.len() as u64,
+        rmse: (sse / n).sqrt(),
+        mae: absolute / n,
+        r2: if sst > 0.0 { 1.0 - sse / sst } else { 0.0 },
+        baseline: RegressionBaseline {
+            value: mean,
+            rmse: (sst / n).sqrt(),
+            mae: baseline_absolute / n,
+        },
+        points: (0..actual.len())
+            .step_by(step)
+            .map(|i| (actual[i], predicted[i]))
+            .collect(),
+    }
+}
+
+/// Evaluates a model's outputs (see [`crate::training::Estimator::outputs`]) against the actual
+/// targets of the same rows.
+pub fn evaluate_outputs(task: &Task, actual: &Targets, outputs: ArrayView2<f64>) -> Metrics {
+    match actual {
+        Targets::Classes(actual) => {
+            Metrics::Classification(evaluate_probabilities(task.classes(), actual, outputs))
+        }
+        Targets::Values(actual) => {
+            Metrics::Regression(evaluate_values(actual, &outputs.column(0).to_vec()))
+        }
+    }
+}
 
 /// Precision, recall and F1 of one class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,7 +125,7 @@ pub struct ClassMetrics {
 
 /// Metrics of a classifier on labelled data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Metrics {
+pub struct ClassificationMetrics {
     pub rows: u64,
     pub accuracy: f64,
     /// Unweighted mean of the per-class F1 scores: every class counts, however rare.
@@ -65,7 +170,11 @@ pub struct Baseline {
 /// Compares predicted with actual class indexes (into `classes`).
 ///
 /// Precision of a class that is never predicted is 0 (not NaN), as is recall of an absent class.
-pub fn evaluate(classes: &[String], actual: &[usize], predicted: &[usize]) -> Metrics {
+pub fn evaluate(
+    classes: &[String],
+    actual: &[usize],
+    predicted: &[usize],
+) -> ClassificationMetrics {
     assert_eq!(actual.len(), predicted.len(), "one prediction per row");
     let k = classes.len();
     let mut matrix = vec![vec![0u64; k]; k];
@@ -120,7 +229,7 @@ pub fn evaluate(classes: &[String], actual: &[usize], predicted: &[usize]) -> Me
             2.0 * share / (share + 1.0) / k.max(1) as f64
         },
     };
-    Metrics {
+    ClassificationMetrics {
         rows: actual.len() as u64,
         accuracy: ratio(correct, actual.len() as u64),
         macro_f1: per_class.iter().map(|m| m.f1).sum::<f64>() / k.max(1) as f64,
@@ -139,7 +248,7 @@ pub fn evaluate_probabilities(
     classes: &[String],
     actual: &[usize],
     probabilities: ArrayView2<f64>,
-) -> Metrics {
+) -> ClassificationMetrics {
     let predicted: Vec<usize> = probabilities
         .rows()
         .into_iter()
@@ -216,11 +325,94 @@ fn binary_metrics(positive_class: &str, positive: &[bool], scores: &[f64]) -> Bi
     }
 }
 
-/// Minimum metric values a model must reach (`GATE_MIN_*` settings).
+/// The limits a model must respect (`GATE_*` settings); the gate applies those of its task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
     pub min_accuracy: f64,
     pub min_macro_f1: f64,
+    pub min_r2: f64,
+    /// No limit when absent (an error's scale depends on the target).
+    pub max_rmse: Option<f64>,
+    pub max_mae: Option<f64>,
+}
+
+/// Whether a metric must reach its threshold or stay under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    AtLeast,
+    AtMost,
+}
+
+impl Bound {
+    /// The comparison a passing value makes with its threshold.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Self::AtLeast => ">=",
+            Self::AtMost => "<=",
+        }
+    }
+
+    fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Self::AtLeast => value >= threshold,
+            Self::AtMost => value <= threshold,
+        }
+    }
+}
+
+/// One threshold of a task, with the setting that configures it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    pub metric: &'static str,
+    pub setting: &'static str,
+    pub bound: Bound,
+    /// `None`: not limited.
+    pub threshold: Option<f64>,
+}
+
+impl Limit {
+    /// Whether this limit lets through something that `other` (the same metric's) would refuse.
+    pub fn is_laxer_than(&self, other: &Limit) -> bool {
+        match (self.threshold, other.threshold) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(mine), Some(theirs)) => !self.bound.holds(mine, theirs),
+        }
+    }
+}
+
+impl Thresholds {
+    /// The limits that apply to metrics of this kind, in the order of [`Metrics::headline`].
+    pub fn limits(&self, metrics: &Metrics) -> Vec<Limit> {
+        let limit = |metric, setting, bound, threshold| Limit {
+            metric,
+            setting,
+            bound,
+            threshold,
+        };
+        match metrics {
+            Metrics::Classification(_) => vec![
+                limit(
+                    "accuracy",
+                    "GATE_MIN_ACCURACY",
+                    Bound::AtLeast,
+                    Some(self.min_accuracy),
+                ),
+                limit(
+                    "macro_f1",
+                    "GATE_MIN_MACRO_F1",
+                    Bound::AtLeast,
+                    Some(self.min_macro_f1),
+                ),
+            ],
+            Metrics::Regression(_) => vec![
+                limit("r2", "GATE_MIN_R2", Bound::AtLeast, Some(self.min_r2)),
+                limit("rmse", "GATE_MAX_RMSE", Bound::AtMost, self.max_rmse),
+                limit("mae", "GATE_MAX_MAE", Bound::AtMost, self.max_mae),
+            ],
+        }
+    }
 }
 
 /// One metric compared with its threshold.
@@ -228,6 +420,7 @@ pub struct Thresholds {
 pub struct GateCheck {
     pub metric: String,
     pub value: f64,
+    pub bound: Bound,
     pub threshold: f64,
     pub passed: bool,
 }
@@ -258,29 +451,42 @@ pub struct GateRecord {
 }
 
 impl GateReport {
-    /// The failed checks as `metric value < threshold`, comma-separated (empty if none failed).
+    /// The failed checks as `metric value < threshold` (or `>`), comma-separated (empty if none
+    /// failed).
     pub fn failures(&self) -> String {
         self.checks
             .iter()
             .filter(|c| !c.passed)
-            .map(|c| format!("{} {:.4} < {:.4}", c.metric, c.value, c.threshold))
+            .map(|c| {
+                let failed = match c.bound {
+                    Bound::AtLeast => "<",
+                    Bound::AtMost => ">",
+                };
+                format!("{} {:.4} {failed} {:.4}", c.metric, c.value, c.threshold)
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
 }
 
-/// Checks `metrics` against `thresholds`; the gate passes only if every check does.
+/// Checks `metrics` against the `thresholds` of their task; the gate passes only if every check
+/// does (an absent threshold is no check).
 pub fn quality_gate(metrics: &Metrics, thresholds: &Thresholds) -> GateReport {
-    let check = |metric: &str, value: f64, threshold: f64| GateCheck {
-        metric: metric.to_owned(),
-        value,
-        threshold,
-        passed: value >= threshold,
-    };
-    let checks = vec![
-        check("accuracy", metrics.accuracy, thresholds.min_accuracy),
-        check("macro_f1", metrics.macro_f1, thresholds.min_macro_f1),
-    ];
+    let checks: Vec<GateCheck> = thresholds
+        .limits(metrics)
+        .into_iter()
+        .zip(metrics.headline())
+        .filter_map(|(limit, (_, value))| {
+            let threshold = limit.threshold?;
+            Some(GateCheck {
+                metric: limit.metric.to_owned(),
+                value,
+                bound: limit.bound,
+                threshold,
+                passed: limit.bound.holds(value, threshold),
+            })
+        })
+        .collect();
     GateReport {
         passed: checks.iter().all(|c| c.passed),
         checks,
@@ -289,6 +495,16 @@ pub fn quality_gate(metrics: &Metrics, thresholds: &Thresholds) -> GateReport {
 
 /// The metrics as a plain-text table, for terminals and logs.
 pub fn format_metrics(metrics: &Metrics) -> String {
+    match metrics {
+        Metrics::Classification(m) => format_classification(m),
+        Metrics::Regression(m) => format!(
+            "rows: {}\nR^2: {:.4}\nRMSE: {:.4}\nMAE: {:.4}\nbaseline (always the mean, {:.4}): RMSE {:.4}, MAE {:.4}\n",
+            m.rows, m.r2, m.rmse, m.mae, m.baseline.value, m.baseline.rmse, m.baseline.mae
+        ),
+    }
+}
+
+fn format_classification(metrics: &ClassificationMetrics) -> String {
     let baseline = &metrics.baseline;
     let mut out = format!(
         "rows: {}\naccuracy: {:.4}\nmacro F1: {:.4}\nbaseline (always `{}`): accuracy {:.4}, macro F1 {:.4}\n\n{:<16} {:>9} {:>9} {:>9} {:>8}\n",
@@ -424,25 +640,96 @@ mod tests {
     }
 
     #[test]
-    fn gate_fails_when_a_metric_is_below_threshold() {
-        let m = evaluate(&classes(), &[0, 1, 2, 2], &[0, 1, 2, 1]);
-        let strict = Thresholds {
+    fn regression_metrics_match_hand_computed_values() {
+        // Errors 1, -1, 2 and 0: SSE 6, |e| sum 4; actual mean 5, SST 9 + 1 + 1 + 9 = 20.
+        let m = evaluate_values(&[2.0, 4.0, 6.0, 8.0], &[1.0, 5.0, 4.0, 8.0]);
+        assert_eq!(m.rows, 4);
+        assert!((m.rmse - (6.0f64 / 4.0).sqrt()).abs() < 1e-12);
+        assert!((m.mae - 1.0).abs() < 1e-12);
+        assert!((m.r2 - (1.0 - 6.0 / 20.0)).abs() < 1e-12);
+        assert_eq!(m.baseline.value, 5.0);
+        assert!((m.baseline.rmse - 5.0f64.sqrt()).abs() < 1e-12);
+        assert!((m.baseline.mae - 2.0).abs() < 1e-12);
+        assert_eq!(m.points, [(2.0, 1.0), (4.0, 5.0), (6.0, 4.0), (8.0, 8.0)]);
+        // Constant actual values: R^2 is 0, not NaN.
+        assert_eq!(evaluate_values(&[3.0, 3.0], &[3.0, 4.0]).r2, 0.0);
+        let many: Vec<f64> = (0..10_000).map(f64::from).collect();
+        assert!(evaluate_values(&many, &many).points.len() <= FIGURE_POINTS);
+    }
+
+    fn thresholds() -> Thresholds {
+        Thresholds {
             min_accuracy: 0.9,
             min_macro_f1: 0.5,
-        };
-        let report = quality_gate(&m, &strict);
+            min_r2: 0.5,
+            max_rmse: None,
+            max_mae: Some(1.0),
+        }
+    }
+
+    #[test]
+    fn gate_fails_when_a_metric_is_below_threshold() {
+        let m = Metrics::Classification(evaluate(&classes(), &[0, 1, 2, 2], &[0, 1, 2, 1]));
+        let report = quality_gate(&m, &thresholds());
         assert!(!report.passed);
         assert!(!report.checks[0].passed && report.checks[1].passed);
+        assert_eq!(report.failures(), "accuracy 0.7500 < 0.9000");
         let lenient = Thresholds {
             min_accuracy: 0.75,
-            min_macro_f1: 0.5,
+            ..thresholds()
         };
         assert!(quality_gate(&m, &lenient).passed);
     }
 
     #[test]
+    fn a_regression_gate_checks_r2_and_the_error_limits_that_are_set() {
+        let m = Metrics::Regression(evaluate_values(
+            &[2.0, 4.0, 6.0, 8.0],
+            &[1.0, 5.0, 4.0, 8.0],
+        ));
+        let report = quality_gate(&m, &thresholds());
+        let checked: Vec<&str> = report.checks.iter().map(|c| c.metric.as_str()).collect();
+        assert_eq!(checked, ["r2", "mae"], "no RMSE limit is set");
+        assert!(report.passed, "R^2 0.7 >= 0.5 and MAE 1 <= 1");
+        let strict = Thresholds {
+            max_mae: Some(0.5),
+            ..thresholds()
+        };
+        let report = quality_gate(&m, &strict);
+        assert!(!report.passed);
+        assert_eq!(report.failures(), "mae 1.0000 > 0.5000");
+    }
+
+    #[test]
+    fn a_limit_is_laxer_when_it_lets_more_through() {
+        let m = Metrics::Regression(evaluate_values(&[1.0], &[1.0]));
+        let configured = thresholds().limits(&m);
+        let recorded = Thresholds {
+            min_r2: 0.4,
+            max_mae: None,
+            max_rmse: Some(2.0),
+            ..thresholds()
+        }
+        .limits(&m);
+        let laxer: Vec<bool> = recorded
+            .iter()
+            .zip(&configured)
+            .map(|(r, c)| r.is_laxer_than(c))
+            .collect();
+        assert_eq!(
+            laxer,
+            [true, false, true],
+            "r2 0.4 < 0.5; any RMSE limit is fine; no MAE limit"
+        );
+    }
+
+    #[test]
     fn table_lists_every_class() {
-        let text = format_metrics(&evaluate(&classes(), &[0, 1, 2], &[0, 1, 2]));
+        let text = format_metrics(&Metrics::Classification(evaluate(
+            &classes(),
+            &[0, 1, 2],
+            &[0, 1, 2],
+        )));
         assert!(text.contains("accuracy: 1.0000"));
         assert!(text.contains("baseline (always `a`): accuracy 0.3333"));
         assert!(["a", "b", "c"].iter().all(|c| text.contains(c)));

@@ -5,7 +5,10 @@
 
 use crate::artifact::ModelMetadata;
 use crate::data::manifest::{GoldManifest, SilverManifest};
-use crate::evaluation::{BinaryMetrics, GateReport};
+use crate::data::target::Task;
+use crate::evaluation::{
+    BinaryMetrics, ClassificationMetrics, GateReport, Metrics, RegressionMetrics,
+};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::fmt::Write;
@@ -15,6 +18,8 @@ pub const CONFUSION_MATRIX_SVG: &str = "confusion_matrix.svg";
 pub const FEATURE_IMPORTANCE_SVG: &str = "feature_importance.svg";
 pub const CLASS_DISTRIBUTION_SVG: &str = "class_distribution.svg";
 pub const ROC_CURVE_SVG: &str = "roc_curve.svg";
+pub const PREDICTED_VS_ACTUAL_SVG: &str = "predicted_vs_actual.svg";
+pub const RESIDUALS_SVG: &str = "residuals.svg";
 
 /// A figure could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -189,12 +194,118 @@ pub fn roc_curve_svg(binary: &BinaryMetrics) -> Result<String, ReportError> {
     Ok(svg)
 }
 
+/// A regression's predictions against the actual values, with the line of perfect predictions.
+pub fn predicted_vs_actual_svg(
+    regression: &RegressionMetrics,
+    target: &str,
+    unit: Option<&str>,
+) -> Result<String, ReportError> {
+    let label = |what: &str| match unit {
+        Some(unit) => format!("{what} {target} ({unit})"),
+        None => format!("{what} {target}"),
+    };
+    let points = &regression.points;
+    let (low, high) = span(points.iter().flat_map(|&(a, p)| [a, p]));
+    scatter_svg(
+        &format!("Predicted vs actual {target} (R^2 {:.4})", regression.r2),
+        (&label("actual"), low..high),
+        (&label("predicted"), low..high),
+        points,
+        [(low, low), (high, high)],
+    )
+}
+
+/// A regression's residuals (actual - predicted) against its predictions, around zero: a pattern
+/// shows what the model misses.
+pub fn residuals_svg(
+    regression: &RegressionMetrics,
+    target: &str,
+    unit: Option<&str>,
+) -> Result<String, ReportError> {
+    let residuals: Vec<(f64, f64)> = regression
+        .points
+        .iter()
+        .map(|&(actual, predicted)| (predicted, actual - predicted))
+        .collect();
+    let (x_low, x_high) = span(residuals.iter().map(|r| r.0));
+    let (y_low, y_high) = span(residuals.iter().map(|r| r.1).chain([0.0]));
+    let in_unit = unit.map_or_else(String::new, |unit| format!(" ({unit})"));
+    scatter_svg(
+        &format!(
+            "Residuals (RMSE {:.4}, MAE {:.4})",
+            regression.rmse, regression.mae
+        ),
+        (&format!("predicted {target}{in_unit}"), x_low..x_high),
+        (&format!("actual - predicted{in_unit}"), y_low..y_high),
+        &residuals,
+        [(x_low, 0.0), (x_high, 0.0)],
+    )
+}
+
+/// The smallest and largest value, widened by 5 % (or by 1 when they are equal) so that no point
+/// sits on the frame.
+fn span(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), v| {
+        (low.min(v), high.max(v))
+    });
+    if !low.is_finite() {
+        return (0.0, 1.0);
+    }
+    let margin = if high > low { (high - low) * 0.05 } else { 1.0 };
+    (low - margin, high + margin)
+}
+
+/// Points on x/y axes with a reference line through `line`.
+fn scatter_svg(
+    title: &str,
+    (x_label, x_range): (&str, std::ops::Range<f64>),
+    (y_label, y_range): (&str, std::ops::Range<f64>),
+    points: &[(f64, f64)],
+    line: [(f64, f64); 2],
+) -> Result<String, ReportError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (560, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x_range, y_range)
+            .map_err(draw_error)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .draw()
+            .map_err(draw_error)?;
+        chart
+            .draw_series([PathElement::new(line.to_vec(), BLACK.mix(0.4))])
+            .map_err(draw_error)?;
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .map(|&point| Circle::new(point, 3, BLUE.mix(0.5).filled())),
+            )
+            .map_err(draw_error)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
 /// Feature importance, most important first.
 pub fn feature_importance_svg(metadata: &ModelMetadata) -> Result<String, ReportError> {
     let mut bars = metadata.feature_importance.clone();
     bars.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let title = match metadata.algorithm.as_str() {
-        "logistic_regression" => "Feature importance (mean |coefficient|, standardised inputs)",
+    let title = match (metadata.algorithm.as_str(), metadata.task()) {
+        ("linear", Task::Classification { .. }) => {
+            "Feature importance (mean |coefficient|, standardised inputs)"
+        }
+        ("linear", Task::Regression { .. }) => {
+            "Feature importance (|coefficient|, standardised inputs)"
+        }
         _ => "Feature importance (impurity decrease)",
     };
     bar_chart_svg(title, &bars)
@@ -270,10 +381,57 @@ pub fn render_markdown(inputs: &ReportInputs) -> String {
     }
     let _ = writeln!(
         md,
-        "![Class distribution](figures/{CLASS_DISTRIBUTION_SVG})\n"
+        "Predicted: `{}`, by {}.\n",
+        m.feature_schema.target,
+        m.task().describe()
     );
+    match &m.metrics {
+        Metrics::Classification(metrics) => {
+            let _ = writeln!(
+                md,
+                "![Class distribution](figures/{CLASS_DISTRIBUTION_SVG})\n"
+            );
+            classification_section(&mut md, metrics);
+        }
+        Metrics::Regression(metrics) => regression_section(&mut md, metrics),
+    }
 
-    let metrics = &m.metrics;
+    let _ = writeln!(md, "## Quality gate\n");
+    match inputs.gate {
+        Some(gate) => {
+            let _ = writeln!(
+                md,
+                "**{}**\n",
+                if gate.passed { "PASSED" } else { "FAILED" }
+            );
+            let _ = writeln!(
+                md,
+                "| metric | value | required | result |\n|---|---|---|---|"
+            );
+            for c in &gate.checks {
+                let _ = writeln!(
+                    md,
+                    "| {} | {:.4} | {} {:.4} | {} |",
+                    c.metric,
+                    c.value,
+                    c.bound.symbol(),
+                    c.threshold,
+                    if c.passed { "pass" } else { "fail" }
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(md, "Not evaluated yet: run `test_model` (`make evaluate`).");
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\n## Feature importance\n\n![Feature importance](figures/{FEATURE_IMPORTANCE_SVG})"
+    );
+    md
+}
+
+fn classification_section(md: &mut String, metrics: &ClassificationMetrics) {
     let _ = writeln!(md, "## Held-out metrics\n");
     let _ = writeln!(
         md,
@@ -315,39 +473,29 @@ pub fn render_markdown(inputs: &ReportInputs) -> String {
             binary.positive_class, binary.log_loss
         );
     }
+}
 
-    let _ = writeln!(md, "## Quality gate\n");
-    match inputs.gate {
-        Some(gate) => {
-            let _ = writeln!(
-                md,
-                "**{}**\n",
-                if gate.passed { "PASSED" } else { "FAILED" }
-            );
-            let _ = writeln!(
-                md,
-                "| metric | value | threshold | result |\n|---|---|---|---|"
-            );
-            for c in &gate.checks {
-                let _ = writeln!(
-                    md,
-                    "| {} | {:.4} | {:.4} | {} |",
-                    c.metric,
-                    c.value,
-                    c.threshold,
-                    if c.passed { "pass" } else { "fail" }
-                );
-            }
-        }
-        None => {
-            let _ = writeln!(md, "Not evaluated yet: run `test_model` (`make evaluate`).");
-        }
-    }
+fn regression_section(md: &mut String, metrics: &RegressionMetrics) {
+    let _ = writeln!(md, "## Held-out metrics\n");
     let _ = writeln!(
         md,
-        "\n## Feature importance\n\n![Feature importance](figures/{FEATURE_IMPORTANCE_SVG})"
+        "| | R^2 | RMSE | MAE |\n|---|---|---|---|\n| model | **{:.4}** | **{:.4}** | **{:.4}** |\n| baseline: always the mean ({:.4}) | 0 | {:.4} | {:.4} |\n",
+        metrics.r2,
+        metrics.rmse,
+        metrics.mae,
+        metrics.baseline.value,
+        metrics.baseline.rmse,
+        metrics.baseline.mae
     );
-    md
+    let _ = writeln!(
+        md,
+        "On {} test rows. The baseline predicts the mean for every row: a model that does not beat it has learned nothing.\n",
+        metrics.rows
+    );
+    let _ = writeln!(
+        md,
+        "![Predicted vs actual](figures/{PREDICTED_VS_ACTUAL_SVG})\n\n![Residuals](figures/{RESIDUALS_SVG})\n"
+    );
 }
 
 #[cfg(test)]
@@ -394,5 +542,17 @@ mod tests {
                 .any(|points| points.split_whitespace().count() == 4),
             "{svg}"
         );
+    }
+
+    #[test]
+    fn regression_figures_plot_every_point() {
+        let regression = crate::evaluation::evaluate_values(&[1.0, 2.0, 4.0], &[1.5, 2.0, 3.0]);
+        for svg in [
+            predicted_vs_actual_svg(&regression, "mass", Some("g")).unwrap(),
+            residuals_svg(&regression, "mass", Some("g")).unwrap(),
+        ] {
+            assert!(svg.starts_with("<svg") && svg.contains("mass"), "{svg}");
+            assert_eq!(svg.matches("<circle").count(), 3, "{svg}");
+        }
     }
 }

@@ -36,7 +36,7 @@ struct Cli {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "logistic_regression,decision_tree"
+        default_value = "linear,decision_tree"
     )]
     algorithms: Vec<Algorithm>,
     #[command(flatten)]
@@ -143,7 +143,7 @@ fn bench_dataset(name: &str, bytes: Vec<u8>, schema: &Schema, cli: &Cli, dir: &P
             summary.predicted,
             start,
         );
-        tracing::info!(accuracy = model.metadata.metrics.accuracy, %algorithm, "held-out accuracy");
+        tracing::info!(metrics = ?model.metadata.metrics.headline(), %algorithm, "held-out metrics");
     }
     Ok(())
 }

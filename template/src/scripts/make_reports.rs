@@ -6,14 +6,16 @@ use std::process::ExitCode;
 
 use {{crate_name}}::Model;
 use {{crate_name}}::data::manifest::SilverManifest;
+use {{crate_name}}::data::target::Task;
 use {{crate_name}}::data::manifest::{self, GoldManifest};
-use {{crate_name}}::evaluation::GateReport;
+use {{crate_name}}::evaluation::{GateReport, Metrics};
 use {{crate_name}}::reports::{self, ReportInputs};
 use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{fs, logging, paths};
 
-/// Draw the confusion matrix, feature importance and class distribution figures (SVG) and write
-/// reports/report.md linking them.
+/// Draw the figures (SVG) of the model's task and write reports/report.md linking them: feature
+/// importance always; the confusion matrix and class distribution (and the ROC curve with two
+/// classes) for a classifier; predicted vs actual values and residuals for a regression.
 #[derive(Parser)]
 #[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
@@ -43,24 +45,41 @@ fn run(cli: Cli) -> Result<()> {
         .and_then(|json| serde_json::from_value(json.get("gate")?.clone()).ok());
 
     let m = &model.metadata;
-    let mut outputs = vec![
-        (
-            reports::CONFUSION_MATRIX_SVG,
-            reports::confusion_matrix_svg(&m.classes, &m.metrics.confusion_matrix)?,
-        ),
-        (
-            reports::FEATURE_IMPORTANCE_SVG,
-            reports::feature_importance_svg(m)?,
-        ),
-    ];
-    if let Some(gold) = &gold {
-        outputs.push((
-            reports::CLASS_DISTRIBUTION_SVG,
-            reports::class_distribution_svg(gold)?,
-        ));
-    }
-    if let Some(binary) = &m.metrics.binary {
-        outputs.push((reports::ROC_CURVE_SVG, reports::roc_curve_svg(binary)?));
+    let mut outputs = vec![(
+        reports::FEATURE_IMPORTANCE_SVG,
+        reports::feature_importance_svg(m)?,
+    )];
+    match &m.metrics {
+        Metrics::Classification(metrics) => {
+            outputs.push((
+                reports::CONFUSION_MATRIX_SVG,
+                reports::confusion_matrix_svg(&metrics.classes, &metrics.confusion_matrix)?,
+            ));
+            if let Some(gold) = &gold {
+                outputs.push((
+                    reports::CLASS_DISTRIBUTION_SVG,
+                    reports::class_distribution_svg(gold)?,
+                ));
+            }
+            if let Some(binary) = &metrics.binary {
+                outputs.push((reports::ROC_CURVE_SVG, reports::roc_curve_svg(binary)?));
+            }
+        }
+        Metrics::Regression(metrics) => {
+            let target = &m.feature_schema.target;
+            let unit = match m.task() {
+                Task::Regression { unit } => unit.as_deref(),
+                Task::Classification { .. } => None,
+            };
+            outputs.push((
+                reports::PREDICTED_VS_ACTUAL_SVG,
+                reports::predicted_vs_actual_svg(metrics, target, unit)?,
+            ));
+            outputs.push((
+                reports::RESIDUALS_SVG,
+                reports::residuals_svg(metrics, target, unit)?,
+            ));
+        }
     }
     for (file, svg) in &outputs {
         let path = figures.join(file);

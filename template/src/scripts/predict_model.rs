@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use {{crate_name}}::Model;
 use {{crate_name}}::batch;
 use {{crate_name}}::data::gold;
+use {{crate_name}}::data::target::Task;
 use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{logging, paths};
 
@@ -61,17 +62,23 @@ fn run(cli: Cli) -> Result<()> {
         summary.invalid,
         output.display()
     );
-    if let Some(accuracy) = summary.accuracy() {
+    let score = match model.metadata.task() {
+        Task::Classification { .. } => summary
+            .accuracy()
+            .map(|accuracy| format!("accuracy {accuracy:.4}")),
+        Task::Regression { .. } => summary
+            .errors()
+            .map(|(rmse, mae)| format!("RMSE {rmse:.4}, MAE {mae:.4}")),
+    };
+    if let Some(score) = score {
         if held_out {
-            println!(
-                "accuracy on the {} held-out rows: {accuracy:.4}",
-                summary.labelled
-            );
+            println!("{score} on the {} held-out rows", summary.labelled);
         } else {
             println!(
-                "accuracy on the {} rows of {} with a known class: {accuracy:.4}",
+                "{score} on the {} rows of {} with a known {}",
                 summary.labelled,
-                input.display()
+                input.display(),
+                model.metadata.feature_schema.target
             );
         }
     }

@@ -14,7 +14,8 @@ use {{crate_name}}::utils::{fs, logging, paths, time};
 
 /// Evaluate a trained model on the held-out test split and fail if a metric is below its threshold.
 ///
-/// Prints accuracy, macro-F1, per-class precision/recall and the confusion matrix, and writes
+/// Prints the task's metrics (a classifier's accuracy, macro-F1, per-class precision/recall and
+/// confusion matrix; a regression's R^2, RMSE and MAE), and writes
 /// reports/metrics.json and the verdict, gate.json, into the model directory (promotion checks it).
 /// Exit code 1 means the gate failed (or the model could not be evaluated).
 #[derive(Parser)]
@@ -59,9 +60,8 @@ fn run(cli: Cli) -> Result<()> {
     }
 
     let (test_x, test_y) = gold.test()?;
-    let probabilities = model.classifier.predict_proba(test_x.view());
-    let metrics =
-        evaluation::evaluate_probabilities(&model.metadata.classes, &test_y, probabilities.view());
+    let outputs = model.estimator.outputs(test_x.view());
+    let metrics = evaluation::evaluate_outputs(model.metadata.task(), &test_y, outputs.view());
     let gate = evaluation::quality_gate(&metrics, &thresholds);
 
     let record = GateRecord {
@@ -92,9 +92,10 @@ fn run(cli: Cli) -> Result<()> {
     println!();
     for check in &gate.checks {
         println!(
-            "gate {:<10} {:.4} >= {:.4}: {}",
+            "gate {:<10} {:.4} {} {:.4}: {}",
             check.metric,
             check.value,
+            check.bound.symbol(),
             check.threshold,
             if check.passed { "pass" } else { "FAIL" }
         );

@@ -9,7 +9,7 @@ use {{crate_name}}::training;
 use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{logging, paths};
 
-/// Train a classifier on the gold layer and save it with its preprocessing, metadata and checksums.
+/// Train a model on the gold layer and save it with its preprocessing, metadata and checksums.
 #[derive(Parser)]
 #[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
@@ -50,14 +50,20 @@ fn run(cli: Cli) -> Result<()> {
     model.save(&dir)?;
     bar.finish_and_clear();
 
-    let m = &model.metadata.metrics;
-    tracing::info!(dir = %dir.display(), accuracy = m.accuracy, macro_f1 = m.macro_f1, "model saved");
+    let headline: Vec<String> = model
+        .metadata
+        .metrics
+        .headline()
+        .iter()
+        .map(|(metric, value)| format!("{metric} {value:.4}"))
+        .collect();
+    tracing::info!(dir = %dir.display(), metrics = %headline.join(", "), "model saved");
     println!(
-        "{} trained on {} rows: test accuracy {:.4}, macro-F1 {:.4} -> {}",
+        "{} {} trained on {} rows: test {} -> {}",
         model.metadata.algorithm,
+        model.metadata.task().describe(),
         model.metadata.train_rows,
-        m.accuracy,
-        m.macro_f1,
+        headline.join(", "),
         dir.display()
     );
     Ok(())

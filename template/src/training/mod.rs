@@ -1,29 +1,35 @@
-//! Model training: the selectable algorithms and the fitted [`Classifier`](crate::training::Classifier).
+//! Model training: the selectable algorithms and the fitted [`Estimator`](crate::training::Estimator).
 //!
-//! Class labels are indexes into the schema's class list, so probabilities always come back in
-//! schema order, whichever classes the training split happened to contain.
+//! The schema's target decides the task: class labels are indexes into the schema's class list,
+//! so probabilities always come back in schema order whichever classes the training split
+//! happened to contain; a numeric target is predicted as one number.
 
 use crate::artifact::{Model, ModelMetadata};
 use crate::data::gold::GoldData;
-use crate::evaluation::evaluate_probabilities;
+use crate::data::target::{Targets, Task};
+use crate::evaluation::evaluate_outputs;
 use logistic::LogisticRegression;
+use ridge::RidgeRegression;
 use tree::{DecisionTree, TreeParams};
 pub mod logistic;
+pub mod ridge;
 pub mod tree;
 
-use ndarray::{Array2, ArrayView1, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// The learning algorithms a user can choose (`MODEL_ALGORITHM`).
+/// The learning algorithms a user can choose (`MODEL_ALGORITHM`); each one fits either task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Algorithm {
-    /// Multinomial logistic regression ([`logistic`], L2-regularised, L-BFGS): calibrated
-    /// probabilities, linear.
-    LogisticRegression,
-    /// CART decision tree ([`tree`]): non-linear; probabilities are the class shares in the leaf.
+    /// L2-regularised linear model: multinomial logistic regression ([`logistic`], L-BFGS;
+    /// calibrated probabilities) for classes, ridge regression ([`ridge`], solved exactly) for
+    /// numbers.
+    Linear,
+    /// CART decision tree ([`tree`]): non-linear; it predicts the class shares, or the mean
+    /// target, of the training rows in the leaf.
     DecisionTree,
 }
 
@@ -32,10 +38,10 @@ impl FromStr for Algorithm {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
-            "logistic_regression" => Ok(Self::LogisticRegression),
+            "linear" => Ok(Self::Linear),
             "decision_tree" => Ok(Self::DecisionTree),
             other => Err(format!(
-                "unknown algorithm `{other}`: expected `logistic_regression` or `decision_tree`"
+                "unknown algorithm `{other}`: expected `linear` or `decision_tree`"
             )),
         }
     }
@@ -44,7 +50,7 @@ impl FromStr for Algorithm {
 impl fmt::Display for Algorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::LogisticRegression => "logistic_regression",
+            Self::Linear => "linear",
             Self::DecisionTree => "decision_tree",
         })
     }
@@ -54,9 +60,10 @@ impl fmt::Display for Algorithm {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hyperparameters {
     pub algorithm: Algorithm,
-    /// Logistic regression: maximum L-BFGS iterations.
+    /// Logistic regression: maximum L-BFGS iterations (ridge regression is solved exactly).
     pub max_iterations: u64,
-    /// Logistic regression: L2 penalty strength (scikit-learn's `1 / C`).
+    /// Linear models: L2 penalty strength (scikit-learn's `1 / C` for logistic regression,
+    /// `alpha` for ridge regression).
     pub l2_penalty: f64,
     /// Decision tree: maximum depth.
     pub max_depth: usize,
@@ -67,7 +74,7 @@ pub struct Hyperparameters {
 impl Default for Hyperparameters {
     fn default() -> Self {
         Self {
-            algorithm: Algorithm::LogisticRegression,
+            algorithm: Algorithm::Linear,
             max_iterations: 200,
             l2_penalty: 0.1,
             max_depth: 5,
@@ -81,71 +88,92 @@ impl Default for Hyperparameters {
 pub enum TrainError {
     #[error("the training data is empty or its shape is inconsistent: {0}")]
     BadData(String),
+    #[error(transparent)]
+    Singular(#[from] ridge::Singular),
 }
 
 /// A fitted model. Serialised as JSON inside the model artifact.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "algorithm", rename_all = "snake_case")]
-pub enum Classifier {
+pub enum Estimator {
     LogisticRegression {
         n_classes: usize,
         model: LogisticRegression,
     },
+    RidgeRegression {
+        model: RidgeRegression,
+    },
+    /// A classification or a regression tree.
     DecisionTree {
         tree: DecisionTree,
     },
 }
 
-impl Classifier {
-    /// Fits the chosen algorithm on inputs `x` and class indexes `y` (each `< n_classes`).
+impl Estimator {
+    /// Fits the chosen algorithm on inputs `x` and targets `y`: class indexes (each below
+    /// `task`'s number of classes) or numbers.
     pub fn fit(
         params: &Hyperparameters,
         x: ArrayView2<f64>,
-        y: &[usize],
-        n_classes: usize,
+        y: &Targets,
+        task: &Task,
         feature_names: &[String],
     ) -> Result<Self, TrainError> {
         if x.nrows() == 0 || x.nrows() != y.len() || x.ncols() != feature_names.len() {
             return Err(TrainError::BadData(format!(
-                "{} rows x {} inputs, {} labels, {} feature names",
+                "{} rows x {} inputs, {} targets, {} feature names",
                 x.nrows(),
                 x.ncols(),
                 y.len(),
                 feature_names.len()
             )));
         }
-        if let Some(bad) = y.iter().find(|&&label| label >= n_classes) {
-            return Err(TrainError::BadData(format!(
-                "label {bad} >= {n_classes} classes"
-            )));
-        }
-        match params.algorithm {
-            Algorithm::LogisticRegression => {
-                let model = LogisticRegression::fit(x, y, params.l2_penalty, params.max_iterations);
-                tracing::info!(iterations = model.iterations, "logistic regression fitted");
-                Ok(Self::LogisticRegression { n_classes, model })
+        let tree_params = TreeParams {
+            max_depth: params.max_depth,
+            min_samples_leaf: params.min_samples_leaf,
+        };
+        match (y, task) {
+            (Targets::Classes(y), Task::Classification { classes }) => {
+                let n_classes = classes.len();
+                if let Some(bad) = y.iter().find(|&&label| label >= n_classes) {
+                    return Err(TrainError::BadData(format!(
+                        "label {bad} >= {n_classes} classes"
+                    )));
+                }
+                Ok(match params.algorithm {
+                    Algorithm::Linear => {
+                        let model =
+                            LogisticRegression::fit(x, y, params.l2_penalty, params.max_iterations);
+                        tracing::info!(iterations = model.iterations, "logistic regression fitted");
+                        Self::LogisticRegression { n_classes, model }
+                    }
+                    Algorithm::DecisionTree => Self::DecisionTree {
+                        tree: DecisionTree::fit_classes(x, y, n_classes, tree_params),
+                    },
+                })
             }
-            Algorithm::DecisionTree => {
-                let params = TreeParams {
-                    max_depth: params.max_depth,
-                    min_samples_leaf: params.min_samples_leaf,
-                };
-                let tree = DecisionTree::fit(x, y, n_classes, params);
-                Ok(Self::DecisionTree { tree })
+            (Targets::Values(y), Task::Regression { .. }) => {
+                if let Some(bad) = y.iter().find(|v| !v.is_finite()) {
+                    return Err(TrainError::BadData(format!("target {bad} is not finite")));
+                }
+                Ok(match params.algorithm {
+                    Algorithm::Linear => Self::RidgeRegression {
+                        model: RidgeRegression::fit(x, y, params.l2_penalty)?,
+                    },
+                    Algorithm::DecisionTree => Self::DecisionTree {
+                        tree: DecisionTree::fit_values(x, y, tree_params),
+                    },
+                })
             }
+            _ => Err(TrainError::BadData(
+                "the targets do not match the task (class labels for a classification, numbers for a regression)".into(),
+            )),
         }
     }
 
-    /// The algorithm of this model.
-    pub fn algorithm(&self) -> Algorithm {
-        match self {
-            Self::LogisticRegression { .. } => Algorithm::LogisticRegression,
-            Self::DecisionTree { .. } => Algorithm::DecisionTree,
-        }
-    }
-
-    /// Class probabilities, one row per input row and one column per class (schema order).
-    pub fn predict_proba(&self, x: ArrayView2<f64>) -> Array2<f64> {
+    /// The model's outputs, one row per input row: the probability of every class (schema order)
+    /// for a classifier, the predicted value (one column) for a regression.
+    pub fn outputs(&self, x: ArrayView2<f64>) -> Array2<f64> {
         match self {
             Self::LogisticRegression { n_classes, model } => {
                 let mut probabilities = Array2::zeros((x.nrows(), *n_classes));
@@ -160,40 +188,33 @@ impl Classifier {
                 }
                 probabilities
             }
+            Self::RidgeRegression { model } => {
+                Array2::from_shape_fn((x.nrows(), 1), |(i, _)| model.predict(x.row(i)))
+            }
             Self::DecisionTree { tree } => {
-                let mut probabilities = Array2::zeros((x.nrows(), tree.n_classes));
-                for (i, row) in x.rows().into_iter().enumerate() {
-                    probabilities
-                        .row_mut(i)
-                        .assign(&ArrayView1::from(tree.predict_proba(row)));
+                let mut outputs = Array2::zeros((x.nrows(), tree.outputs));
+                for (row, mut out) in x.rows().into_iter().zip(outputs.rows_mut()) {
+                    out.assign(&ndarray::ArrayView1::from(tree.predict(row)));
                 }
-                probabilities
+                outputs
             }
         }
     }
 
-    /// The most probable class of each row (ties go to the first class in schema order).
-    pub fn predict(&self, x: ArrayView2<f64>) -> Vec<usize> {
-        self.predict_proba(x)
-            .rows()
-            .into_iter()
-            .map(|p| argmax(p.as_slice().unwrap_or(&p.to_vec())))
-            .collect()
-    }
-
-    /// How much each input drives the model: the tree's normalised impurity decrease, or the mean
-    /// absolute coefficient across classes for logistic regression (inputs are standardised, so
-    /// coefficients are comparable).
+    /// How much each input drives the model: the tree's normalised impurity decrease, the mean
+    /// absolute coefficient across classes for logistic regression, or the absolute coefficient
+    /// for ridge regression (inputs are standardised, so coefficients are comparable).
     pub fn feature_importance(&self) -> Vec<f64> {
         match self {
             Self::LogisticRegression { model, .. } => model.feature_importance(),
+            Self::RidgeRegression { model } => model.feature_importance(),
             Self::DecisionTree { tree } => tree.feature_importance.clone(),
         }
     }
 }
 
 /// Fits a model on the gold training split, evaluates it on the test split and assembles the
-/// artifact (preprocessing, classifier and metadata) ready for [`Model::save`].
+/// artifact (preprocessing, estimator and metadata) ready for [`Model::save`].
 pub fn train(
     gold: &GoldData,
     params: &Hyperparameters,
@@ -202,31 +223,24 @@ pub fn train(
     git_commit: Option<String>,
 ) -> Result<Model, TrainError> {
     let schema = gold.preprocessor.schema();
-    let classes = schema.classes().to_vec();
+    let task = schema.task();
     let features = gold.preprocessor.feature_names();
-    let classifier = Classifier::fit(
-        params,
-        gold.train_x.view(),
-        &gold.train_y,
-        classes.len(),
-        &features,
-    )?;
-    let metrics = evaluate_probabilities(
-        &classes,
+    let estimator = Estimator::fit(params, gold.train_x.view(), &gold.train_y, &task, &features)?;
+    let metrics = evaluate_outputs(
+        &task,
         &gold.test_y,
-        classifier.predict_proba(gold.test_x.view()).view(),
+        estimator.outputs(gold.test_x.view()).view(),
     );
     let metadata = ModelMetadata {
         name: name.to_owned(),
         version: version.to_owned(),
         algorithm: params.algorithm.to_string(),
         hyperparameters: params.clone(),
-        classes,
         feature_schema: schema.feature_schema(),
         feature_importance: features
             .iter()
             .cloned()
-            .zip(classifier.feature_importance())
+            .zip(estimator.feature_importance())
             .collect(),
         encoded_features: features,
         training_data_sha256: gold.manifest.train.sha256.clone(),
@@ -242,7 +256,7 @@ pub fn train(
     Ok(Model {
         metadata,
         preprocessor: gold.preprocessor.clone(),
-        classifier,
+        estimator,
     })
 }
 
@@ -290,18 +304,37 @@ mod tests {
         (x, y, vec!["a".into(), "b".into()])
     }
 
+    fn classes(n: usize) -> Task {
+        Task::Classification {
+            classes: (0..n).map(|c| format!("c{c}")).collect(),
+        }
+    }
+
+    const ALGORITHMS: [Algorithm; 2] = [Algorithm::Linear, Algorithm::DecisionTree];
+
     #[test]
     fn both_algorithms_learn_a_separable_problem() {
         let (x, y, names) = toy();
-        for algorithm in [Algorithm::LogisticRegression, Algorithm::DecisionTree] {
+        for algorithm in ALGORITHMS {
             let params = Hyperparameters {
                 algorithm,
-                min_samples_leaf: 1,
                 ..Default::default()
             };
-            let model = Classifier::fit(&params, x.view(), &y, 3, &names).unwrap();
-            assert_eq!(model.predict(x.view()), y, "{algorithm}");
-            let p = model.predict_proba(x.view());
+            let model = Estimator::fit(
+                &params,
+                x.view(),
+                &Targets::Classes(y.clone()),
+                &classes(3),
+                &names,
+            )
+            .unwrap();
+            let p = model.outputs(x.view());
+            let predicted: Vec<usize> = p
+                .rows()
+                .into_iter()
+                .map(|row| argmax(&row.to_vec()))
+                .collect();
+            assert_eq!(predicted, y, "{algorithm}");
             for row in p.rows() {
                 assert!(
                     (row.sum() - 1.0).abs() < 1e-9,
@@ -313,25 +346,63 @@ mod tests {
     }
 
     #[test]
+    fn both_algorithms_fit_a_numeric_target() {
+        let (x, _, names) = toy();
+        let y: Vec<f64> = x.rows().into_iter().map(|r| 10.0 + 3.0 * r[0]).collect();
+        for algorithm in ALGORITHMS {
+            let params = Hyperparameters {
+                algorithm,
+                l2_penalty: 1e-6,
+                ..Default::default()
+            };
+            let regression = Task::Regression { unit: None };
+            let model = Estimator::fit(
+                &params,
+                x.view(),
+                &Targets::Values(y.clone()),
+                &regression,
+                &names,
+            )
+            .unwrap();
+            let predicted = model.outputs(x.view());
+            assert_eq!(predicted.ncols(), 1, "{algorithm}: one value per row");
+            for (p, actual) in predicted.column(0).iter().zip(&y) {
+                assert!((p - actual).abs() < 0.3, "{algorithm}: {p} vs {actual}");
+            }
+            let importance = model.feature_importance();
+            assert!(importance[0] > importance[1], "{algorithm}: {importance:?}");
+        }
+    }
+
+    #[test]
     fn classes_missing_from_training_get_zero_probability() {
         let (x, y, names) = toy();
-        let model = Classifier::fit(&Hyperparameters::default(), x.view(), &y, 4, &names).unwrap();
-        let p = model.predict_proba(x.view());
+        let model = Estimator::fit(
+            &Hyperparameters::default(),
+            x.view(),
+            &Targets::Classes(y),
+            &classes(4),
+            &names,
+        )
+        .unwrap();
+        let p = model.outputs(x.view());
         assert_eq!(p.ncols(), 4);
         assert!(p.column(3).iter().all(|v| *v == 0.0));
     }
 
     #[test]
-    fn bad_shapes_are_rejected() {
+    fn bad_shapes_and_mismatched_targets_are_rejected() {
         let (x, y, names) = toy();
         let params = Hyperparameters::default();
-        assert!(Classifier::fit(&params, x.view(), &y[..3], 3, &names).is_err());
-        assert!(Classifier::fit(&params, x.view(), &y, 2, &names).is_err());
+        let fit = |y: Targets, task: &Task| Estimator::fit(&params, x.view(), &y, task, &names);
+        assert!(fit(Targets::Classes(y[..3].to_vec()), &classes(3)).is_err());
+        assert!(fit(Targets::Classes(y.clone()), &classes(2)).is_err());
+        assert!(fit(Targets::Values(vec![1.0; 9]), &classes(3)).is_err());
     }
 
     #[test]
     fn algorithm_names_round_trip() {
-        for algorithm in [Algorithm::LogisticRegression, Algorithm::DecisionTree] {
+        for algorithm in ALGORITHMS {
             assert_eq!(algorithm.to_string().parse::<Algorithm>(), Ok(algorithm));
         }
         assert!("svm".parse::<Algorithm>().is_err());

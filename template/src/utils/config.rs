@@ -235,7 +235,8 @@ pub struct ModelStep {
 /// The algorithm and its hyperparameters (`train_model`).
 #[derive(Debug, Clone, Args)]
 pub struct TrainingSettings {
-    /// `logistic_regression` or `decision_tree`
+    /// `linear` (logistic regression for a categorical target, ridge regression for a numeric
+    /// one) or `decision_tree`
     #[arg(
         long,
         env = "MODEL_ALGORITHM",
@@ -243,20 +244,20 @@ pub struct TrainingSettings {
         default_value_t = Hyperparameters::default().algorithm
     )]
     pub algorithm: Algorithm,
-    /// Logistic regression: maximum iterations
+    /// Logistic regression: maximum L-BFGS iterations (ridge regression is solved exactly)
     #[arg(
         long,
-        env = "LOGREG_MAX_ITERATIONS",
-        value_name = "LOGREG_MAX_ITERATIONS",
+        env = "LINEAR_MAX_ITERATIONS",
+        value_name = "LINEAR_MAX_ITERATIONS",
         default_value_t = Hyperparameters::default().max_iterations,
         value_parser = parse_positive::<u64>
     )]
     pub max_iterations: u64,
-    /// Logistic regression: L2 penalty (0 disables it)
+    /// Linear models: L2 penalty (0 disables it)
     #[arg(
         long,
-        env = "LOGREG_L2_PENALTY",
-        value_name = "LOGREG_L2_PENALTY",
+        env = "LINEAR_L2_PENALTY",
+        value_name = "LINEAR_L2_PENALTY",
         default_value_t = Hyperparameters::default().l2_penalty,
         value_parser = parse_non_negative_number
     )]
@@ -315,14 +316,44 @@ pub struct GateSettings {
         value_parser = parse_unit_interval
     )]
     pub min_macro_f1: f64,
+    /// Regression: minimum R^2 on the held-out test split, from 0 to 1
+    #[arg(
+        long,
+        env = "GATE_MIN_R2",
+        value_name = "GATE_MIN_R2",
+        default_value_t = 0.5,
+        value_parser = parse_unit_interval
+    )]
+    pub min_r2: f64,
+    /// Regression: maximum RMSE on the held-out test split, in the target's unit [default: no
+    /// limit]
+    #[arg(
+        long,
+        env = "GATE_MAX_RMSE",
+        value_name = "GATE_MAX_RMSE",
+        value_parser = parse_non_negative_number
+    )]
+    pub max_rmse: Option<f64>,
+    /// Regression: maximum MAE on the held-out test split, in the target's unit [default: no
+    /// limit]
+    #[arg(
+        long,
+        env = "GATE_MAX_MAE",
+        value_name = "GATE_MAX_MAE",
+        value_parser = parse_non_negative_number
+    )]
+    pub max_mae: Option<f64>,
 }
 
 impl GateSettings {
-    /// The thresholds a model must reach.
+    /// The thresholds a model must respect (those of its task apply).
     pub fn thresholds(&self) -> Thresholds {
         Thresholds {
             min_accuracy: self.min_accuracy,
             min_macro_f1: self.min_macro_f1,
+            min_r2: self.min_r2,
+            max_rmse: self.max_rmse,
+            max_mae: self.max_mae,
         }
     }
 }
@@ -466,10 +497,10 @@ mod tests {
             (&["--algorithm", "svm"], "MODEL_ALGORITHM", "decision_tree"),
             (
                 &["--max-iterations", "0"],
-                "LOGREG_MAX_ITERATIONS",
+                "LINEAR_MAX_ITERATIONS",
                 "positive",
             ),
-            (&["--l2-penalty=-1"], "LOGREG_L2_PENALTY", "from 0 up"),
+            (&["--l2-penalty=-1"], "LINEAR_L2_PENALTY", "from 0 up"),
             (
                 &["--max-depth", "0"],
                 "TREE_MAX_DEPTH",
@@ -482,6 +513,9 @@ mod tests {
             ),
             (&["--min-accuracy", "5"], "GATE_MIN_ACCURACY", "from 0 to 1"),
             (&["--min-macro-f1=-1"], "GATE_MIN_MACRO_F1", "from 0 to 1"),
+            (&["--min-r2", "2"], "GATE_MIN_R2", "from 0 to 1"),
+            (&["--max-rmse=-3"], "GATE_MAX_RMSE", "from 0 up"),
+            (&["--max-mae", "x"], "GATE_MAX_MAE", "from 0 up"),
             (&["--log", "loud=very"], "RUST_LOG", "a log filter"),
             (&["--source", ""], "DATA_SOURCE", "`sample`"),
         ] {
