@@ -19,13 +19,13 @@ pub mod artifact;
 pub mod batch;
 /// The medallion pipeline (bronze, silver, gold), the dataset schema and the data dictionary.
 pub mod data;
-/// Metrics, confusion matrix and the quality gate.
+/// Metrics of a classifier or a regression, and the quality gate.
 pub mod evaluation;
 /// Imputation, encoding and scaling, fitted on the training split only.
 pub mod features;
 /// SVG figures and the markdown report.
 pub mod reports;
-/// Learning algorithms: multinomial logistic regression and a decision tree.
+/// Learning algorithms: logistic and ridge regression, and a decision tree for classes or numbers.
 pub mod training;
 /// Settings, logging, paths, hashing, atomic writes and timestamps.
 pub mod utils;

@@ -442,7 +442,10 @@ fn batch_prediction_reports_bad_rows_and_goes_on() {
     let output = run(d, PREDICT_MODEL, &[], &[("PREDICT_INPUT", "")]);
     assert!(output.status.success(), "{}", stderr(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("accuracy 1.0000 on the 69 held-out rows"), "{stdout}");
+    assert!(
+        stdout.contains("accuracy 1.0000 on the 69 held-out rows"),
+        "{stdout}"
+    );
 }
 
 #[test]

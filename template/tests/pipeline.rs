@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use {{crate_name}}::RawRecord;
-use {{crate_name}}::artifact::{ArtifactError, MODEL_FILE, Model, Outcome};
+use {{crate_name}}::artifact::Outcome;
+use {{crate_name}}::artifact::{ArtifactError, MODEL_FILE, Model};
 use {{crate_name}}::data::gold::{self, GoldData};
 use {{crate_name}}::data::manifest::SilverManifest;
 use {{crate_name}}::data::manifest::{BronzeManifest, GoldManifest};
@@ -329,7 +330,10 @@ fn a_numeric_target_trains_regressions_that_pass_the_default_gate() {
         // Species, sex and the measurements explain most of the mass (scikit-learn's Ridge on the
         // same split: see bench/RESULTS.md).
         assert!(m.r2 > 0.75, "{algorithm}: {m:?}");
-        assert!(m.rmse < m.baseline.rmse && m.mae < m.baseline.mae, "{algorithm}: {m:?}");
+        assert!(
+            m.rmse < m.baseline.rmse && m.mae < m.baseline.mae,
+            "{algorithm}: {m:?}"
+        );
         assert!(evaluation::quality_gate(&model.metadata.metrics, &defaults).passed);
         for outcome in serve_each_held_out_row(dir.path(), &data, &model) {
             let Outcome::Value { value } = outcome else {

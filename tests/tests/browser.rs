@@ -3,7 +3,8 @@
 //! ports, and headless Chromium fills in the form the way a person would. The page must show the
 //! species the API predicts for the same record, a probability bar per class and the model
 //! version, and must show a field error for an out-of-range value, both from the page's own
-//! validation and from the API's.
+//! validation and from the API's. Then the project switches to the README's regression example,
+//! and the page must show the number the API predicts, with its unit.
 //!
 //! Chromium is driven over WebDriver (Debian's chromium and chromium-driver, installed by
 //! tests/browser/install.sh) with the small HTTP client below. Screenshots are kept in
@@ -37,6 +38,16 @@ const RECORD: [(&str, &str); 6] = [
     ("sex", "male"),
 ];
 
+/// The same penguin for the regression example, which predicts its body mass from its species.
+const REGRESSION_RECORD: [(&str, &str); 6] = [
+    ("species", "Gentoo"),
+    ("island", "Biscoe"),
+    ("bill_length_mm", "47.5"),
+    ("bill_depth_mm", "14.8"),
+    ("flipper_length_mm", "217"),
+    ("sex", "male"),
+];
+
 #[test]
 #[ignore = "slow: builds a generated project and drives its web UI in headless Chromium"]
 fn the_web_ui_shows_the_api_prediction_in_a_real_browser() {
@@ -58,32 +69,9 @@ fn the_web_ui_shows_the_api_prediction_in_a_real_browser() {
     let dir = &project.dir;
     run(dir, "make", &["data", "train", "evaluate", "promote"]);
     run(dir, "cargo", &["build", "--workspace"]);
-    let bin = shared_target_dir().join("debug");
     let logs = tempfile::tempdir().expect("temp dir");
-
-    let api_addr = free_addr();
-    let mut api = Server::start(
-        "api",
-        Command::new(bin.join(format!("{PROJECT}-api")))
-            .current_dir(dir)
-            .env("API_HOST", "127.0.0.1")
-            .env("API_PORT", api_addr.port().to_string())
-            .env("API_MODEL_DIR", dir.join("api").join("models")),
-        logs.path(),
-    );
-    api.wait_for(api_addr, "/ready");
-    let ui_addr = free_addr();
-    let mut ui = Server::start(
-        "ui",
-        Command::new(bin.join(format!("{PROJECT}-ui")))
-            .current_dir(dir)
-            .env("UI_HOST", "127.0.0.1")
-            .env("UI_PORT", ui_addr.port().to_string())
-            .env("UI_API_URL", format!("http://{api_addr}")),
-        logs.path(),
-    );
-    ui.wait_for(ui_addr, "/health");
-    api.wait_for(api_addr, "/health");
+    let servers = Servers::start(dir, logs.path());
+    let (api_addr, ui_addr) = (servers.api_addr, servers.ui_addr);
 
     // What the API itself says, for the page to agree with.
     let model = json_of(&http(api_addr, "GET", "/v1/model", None));
@@ -103,21 +91,7 @@ fn the_web_ui_shows_the_api_prediction_in_a_real_browser() {
             "the model has a field {name} the test's record lacks"
         );
     }
-    let body = Value::Object(
-        fields
-            .iter()
-            .map(|field| {
-                let name = field["name"].as_str().expect("field name");
-                let text = record[name];
-                let value = if field["kind"] == "numeric" {
-                    json!(text.parse::<f64>().expect("a number"))
-                } else {
-                    json!(text)
-                };
-                (name.to_owned(), value)
-            })
-            .collect(),
-    );
+    let body = typed_record(fields, &record);
     assert!(
         fields.iter().any(|field| {
             let default = &field["default"];
@@ -148,19 +122,7 @@ fn the_web_ui_shows_the_api_prediction_in_a_real_browser() {
         "#model-version shows {shown_version:?}, not the API's version {version}"
     );
 
-    // The form, filled in.
-    for field in fields {
-        let name = field["name"].as_str().expect("field name");
-        let value = record[name];
-        if field["kind"] == "numeric" {
-            let input = browser.find(&format!("#field-{name}"));
-            browser.clear(&input);
-            browser.send_keys(&input, value);
-        } else {
-            let option = browser.find(&format!("#field-{name} option[value=\"{value}\"]"));
-            browser.click(&option);
-        }
-    }
+    fill_in(&browser, fields, &record);
     for field in fields {
         let name = field["name"].as_str().expect("field name");
         let control = browser.find(&format!("#field-{name}"));
@@ -258,11 +220,134 @@ fn the_web_ui_shows_the_api_prediction_in_a_real_browser() {
     );
     browser.screenshot(&screenshots.join("rejected-by-api.png"));
 
+    // The README's regression example, served: the page shows the number the API predicts.
+    drop(servers);
+    let env_file = dir.join("config/.env");
+    let mut settings = std::fs::read_to_string(&env_file).unwrap_or_default();
+    settings.push_str("\nDATA_SCHEMA=config/examples/penguins-body-mass.toml\n");
+    std::fs::write(&env_file, settings).expect("write config/.env");
+    run(dir, "make", &["data", "train", "evaluate", "promote"]);
+    let servers = Servers::start(dir, logs.path());
+    let model = json_of(&http(servers.api_addr, "GET", "/v1/model", None));
+    assert_eq!(model["task"], "regression", "{model}");
+    let record: BTreeMap<&str, &str> = REGRESSION_RECORD.into_iter().collect();
+    let fields = model["fields"].as_array().expect("fields");
+    let body = typed_record(fields, &record);
+    let expected = json_of(&http(
+        servers.api_addr,
+        "POST",
+        "/v1/predict",
+        Some(&body.to_string()),
+    ));
+    let grams = expected["prediction"].as_f64().expect("a numeric prediction");
+    browser.navigate(&format!("http://{}/", servers.ui_addr));
+    fill_in(&browser, fields, &record);
+    browser.click(&browser.find("#predict-button"));
+    let shown = browser.text(&browser.wait_for("#result-prediction"));
+    let digits = shown
+        .trim()
+        .strip_suffix(" g")
+        .unwrap_or_else(|| panic!("the prediction {shown:?} is shown with its unit"));
+    let number: f64 = digits
+        .parse()
+        .unwrap_or_else(|_| panic!("the page shows a number, not {shown:?}"));
+    // The API's number, rounded to the decimals shown.
+    let decimals = digits.split_once('.').map_or(0, |(_, d)| d.len()) as i32;
+    assert!(
+        (number - grams).abs() <= 0.5 * 10f64.powi(-decimals) + 1e-9,
+        "the page shows {shown}, the API predicts {grams}"
+    );
+    assert!(
+        browser.find_all("[data-probability]").is_empty(),
+        "no probability bars for a regression"
+    );
+    browser.screenshot(&screenshots.join("regression.png"));
+
     eprintln!(
         "browser test passed in {:.0} s; screenshots in {}",
         started.elapsed().as_secs_f64(),
         screenshots.display()
     );
+}
+
+/// The record as the API takes it: numbers for numeric fields, strings otherwise.
+fn typed_record(fields: &[Value], record: &BTreeMap<&str, &str>) -> Value {
+    Value::Object(
+        fields
+            .iter()
+            .map(|field| {
+                let name = field["name"].as_str().expect("field name");
+                let text = record
+                    .get(name)
+                    .unwrap_or_else(|| panic!("the model has a field {name} the record lacks"));
+                let value = if field["kind"] == "numeric" {
+                    json!(text.parse::<f64>().expect("a number"))
+                } else {
+                    json!(text)
+                };
+                (name.to_owned(), value)
+            })
+            .collect(),
+    )
+}
+
+/// Fills in the form the way a person would: typing numbers, picking categories.
+fn fill_in(browser: &Browser, fields: &[Value], record: &BTreeMap<&str, &str>) {
+    for field in fields {
+        let name = field["name"].as_str().expect("field name");
+        let value = record[name];
+        if field["kind"] == "numeric" {
+            let input = browser.find(&format!("#field-{name}"));
+            browser.clear(&input);
+            browser.send_keys(&input, value);
+        } else {
+            let option = browser.find(&format!("#field-{name} option[value=\"{value}\"]"));
+            browser.click(&option);
+        }
+    }
+}
+
+/// The API and the UI in front of it, on free loopback ports; stopped when dropped.
+struct Servers {
+    api_addr: SocketAddr,
+    ui_addr: SocketAddr,
+    _api: Server,
+    _ui: Server,
+}
+
+impl Servers {
+    fn start(dir: &Path, logs: &Path) -> Servers {
+        let bin = shared_target_dir().join("debug");
+        let api_addr = free_addr();
+        let mut api = Server::start(
+            "api",
+            Command::new(bin.join(format!("{PROJECT}-api")))
+                .current_dir(dir)
+                .env("API_HOST", "127.0.0.1")
+                .env("API_PORT", api_addr.port().to_string())
+                .env("API_MODEL_DIR", dir.join("api").join("models")),
+            logs,
+        );
+        api.wait_for(api_addr, "/ready");
+        let ui_addr = free_addr();
+        let mut ui = Server::start(
+            "ui",
+            Command::new(bin.join(format!("{PROJECT}-ui")))
+                .current_dir(dir)
+                .env("UI_HOST", "127.0.0.1")
+                .env("UI_PORT", ui_addr.port().to_string())
+                .env("UI_API_URL", format!("http://{api_addr}")),
+            logs,
+        );
+        ui.wait_for(ui_addr, "/health");
+        api.wait_for(api_addr, "/health");
+        Servers {
+            api_addr,
+            ui_addr,
+            _api: api,
+            _ui: ui,
+        }
+    }
 }
 
 /// A loopback address nothing listens on right now.

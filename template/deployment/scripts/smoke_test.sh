@@ -93,7 +93,8 @@ fi
 model=""
 describes_model() {
     model=$(curl --silent --show-error --fail --max-time 5 "$base_url/v1/model") || return 1
-    jq --exit-status '.target and (.classes | length > 1) and (.fields | length > 0)' \
+    jq --exit-status '.target and (.fields | length > 0)
+        and (.task == "regression" or (.task == "classification" and (.classes | length > 1)))' \
         <<<"$model" >/dev/null
 }
 
@@ -112,8 +113,10 @@ predict() {
     echo "      $record -> ${response%$'\n'*}"
     [[ ${response##*$'\n'} == 200 ]] &&
         jq --exit-status --argjson model "$model" \
-            '.target == $model.target and (.prediction as $p | $model.classes | index($p) != null)
-             and (.probabilities | length) == ($model.classes | length)' \
+            '.target == $model.target and
+             if $model.task == "regression" then (.prediction | type) == "number"
+             else (.prediction as $p | $model.classes | index($p) != null)
+                  and (.probabilities | length) == ($model.classes | length) end' \
             <<<"${response%$'\n'*}" >/dev/null
 }
 
@@ -129,7 +132,7 @@ echo "Smoke-testing $base_url"
 check "GET /health answers 200" http_ok /health
 check "GET /ready answers 200 (model loaded)" http_ok /ready
 check "GET /v1/model describes the served model" describes_model
-check "POST /v1/predict answers a class of the model with every probability" predict
+check "POST /v1/predict answers a class with every probability, or a number" predict
 check "POST /v1/predict rejects an invalid record with a 4xx" rejects_bad_input
 
 if [[ $failures -gt 0 ]]; then

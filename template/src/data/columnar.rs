@@ -7,7 +7,7 @@
 use super::DataError;
 use super::manifest::{self, ColumnType, FileEntry};
 use super::schema::{ColumnKind, Schema, Value};
-use super::target::{Task, Targets};
+use super::target::{Targets, Task};
 use crate::utils::fs::AtomicWriter;
 use arrow_array::builder::{Float64Builder, StringBuilder};
 use arrow_array::types::Int32Type;
@@ -441,7 +441,9 @@ pub fn read_features(
                 let numbers = target
                     .downcast_ref::<Float64Array>()
                     .filter(|c| c.null_count() == 0)
-                    .ok_or_else(|| corrupt("the target is not a float64 column without nulls".into()))?;
+                    .ok_or_else(|| {
+                        corrupt("the target is not a float64 column without nulls".into())
+                    })?;
                 values.extend_from_slice(numbers.values());
             }
         }

@@ -10,7 +10,7 @@
 use super::columnar::{self, Encoder};
 use super::manifest::{self, GoldManifest, MANIFEST_FILE, SchemaSummary, SilverManifest};
 use super::schema::{Schema, Value};
-use super::target::{Task, Targets};
+use super::target::{Targets, Task};
 use super::{DataError, io_error};
 use crate::features::{Fitter, Preprocessor};
 use crate::utils::{fs, time};

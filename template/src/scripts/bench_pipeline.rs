@@ -33,11 +33,7 @@ struct Cli {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Algorithms to train, comma-separated
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "linear,decision_tree"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = "linear,decision_tree")]
     algorithms: Vec<Algorithm>,
     #[command(flatten)]
     log: config::LogSettings,

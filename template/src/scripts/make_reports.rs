@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use {{crate_name}}::Model;
 use {{crate_name}}::data::manifest::SilverManifest;
-use {{crate_name}}::data::target::Task;
 use {{crate_name}}::data::manifest::{self, GoldManifest};
+use {{crate_name}}::data::target::Task;
 use {{crate_name}}::evaluation::{GateReport, Metrics};
 use {{crate_name}}::reports::{self, ReportInputs};
 use {{crate_name}}::utils::config;
