@@ -107,6 +107,12 @@ fn pruned_markers(options: &Options) -> Vec<&'static str> {
     if !options.notebooks {
         markers.extend(["src/notebooks", ".ipynb", "notebook"]);
     }
+    if options.tracking != "mlflow" {
+        markers.extend(["mlflow", "MLflow", "MLFLOW_", "tracking/"]);
+    }
+    if !options.dvc {
+        markers.extend(["dvc", "DVC", ".dvc/"]);
+    }
     markers
 }
 

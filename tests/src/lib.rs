@@ -20,6 +20,7 @@ pub const LICENSES: [&str; 5] = [
     "Proprietary",
 ];
 pub const CI_SYSTEMS: [&str; 3] = ["github", "gitlab", "none"];
+pub const TRACKING: [&str; 2] = ["mlflow", "none"];
 
 /// One answer to every template option (DESIGN.md section 2).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +33,8 @@ pub struct Options {
     pub infrastructure: bool,
     pub docs: bool,
     pub notebooks: bool,
+    pub tracking: &'static str,
+    pub dvc: bool,
 }
 
 impl Options {
@@ -46,6 +49,8 @@ impl Options {
             infrastructure: true,
             docs: true,
             notebooks: true,
+            tracking: "mlflow",
+            dvc: true,
         }
     }
 
@@ -65,7 +70,7 @@ impl Options {
     }
 
     /// The option values as (name, value) pairs.
-    fn values(&self) -> [(&'static str, String); 8] {
+    fn values(&self) -> [(&'static str, String); 10] {
         [
             ("license", self.license.to_string()),
             ("api", self.api.to_string()),
@@ -75,6 +80,8 @@ impl Options {
             ("infrastructure", self.infrastructure.to_string()),
             ("docs", self.docs.to_string()),
             ("notebooks", self.notebooks.to_string()),
+            ("tracking", self.tracking.to_string()),
+            ("dvc", self.dvc.to_string()),
         ]
     }
 
@@ -90,18 +97,24 @@ impl Options {
                             for infrastructure in bools {
                                 for docs in bools {
                                     for notebooks in bools {
-                                        let options = Options {
-                                            license,
-                                            api,
-                                            ui,
-                                            docker,
-                                            ci,
-                                            infrastructure,
-                                            docs,
-                                            notebooks,
-                                        };
-                                        if options.is_valid() {
-                                            all.push(options);
+                                        for tracking in TRACKING {
+                                            for dvc in bools {
+                                                let options = Options {
+                                                    license,
+                                                    api,
+                                                    ui,
+                                                    docker,
+                                                    ci,
+                                                    infrastructure,
+                                                    docs,
+                                                    notebooks,
+                                                    tracking,
+                                                    dvc,
+                                                };
+                                                if options.is_valid() {
+                                                    all.push(options);
+                                                }
+                                            }
                                         }
                                     }
                                 }
@@ -151,6 +164,8 @@ pub fn preset(name: &str) -> Options {
         infrastructure: flag("infrastructure"),
         docs: flag("docs"),
         notebooks: flag("notebooks"),
+        tracking: choice("tracking", &TRACKING, defaults.tracking),
+        dvc: flag("dvc"),
     }
 }
 
@@ -353,8 +368,38 @@ fn kept(path: &str, options: &Options) -> bool {
     if under("src/notebooks") || under("docs/src/notebooks.md") {
         keep &= options.notebooks;
     }
+    if under("tracking") || under("docs/src/tracking.md") {
+        keep &= options.tracking == "mlflow";
+    }
+    if [
+        "dvc.yaml",
+        "params.yaml",
+        ".dvc",
+        ".dvcignore",
+        "docs/src/dvc.md",
+    ]
+    .iter()
+    .any(|path| under(path))
+    {
+        keep &= options.dvc;
+    }
+    if DVC_OUTPUT_FOLDERS
+        .iter()
+        .any(|folder| path == format!("{folder}/.gitkeep"))
+    {
+        keep &= !options.dvc;
+    }
     keep
 }
+
+/// Folders that DVC declares as outputs (dvc.yaml): with DVC they hold no `.gitkeep`, since an
+/// output may not contain files git tracks.
+pub const DVC_OUTPUT_FOLDERS: [&str; 4] = [
+    "src/datasets/bronze",
+    "src/datasets/silver",
+    "src/datasets/gold",
+    "reports/figures",
+];
 
 /// The exact file set a project generated with `options` must have.
 pub fn expected_files(options: &Options) -> BTreeSet<String> {

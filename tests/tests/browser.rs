@@ -239,7 +239,9 @@ fn the_web_ui_shows_the_api_prediction_in_a_real_browser() {
         "/v1/predict",
         Some(&body.to_string()),
     ));
-    let grams = expected["prediction"].as_f64().expect("a numeric prediction");
+    let grams = expected["prediction"]
+        .as_f64()
+        .expect("a numeric prediction");
     browser.navigate(&format!("http://{}/", servers.ui_addr));
     fill_in(&browser, fields, &record);
     browser.click(&browser.find("#predict-button"));

@@ -132,7 +132,10 @@ fn walk_the_regression_example(dir: &Path) {
     let report = std::fs::read_to_string(dir.join("reports/report.md")).expect("report.md");
     for figure in ["predicted_vs_actual.svg", "residuals.svg"] {
         assert!(report.contains(&format!("figures/{figure}")), "{report}");
-        assert!(dir.join("reports/figures").join(figure).is_file(), "{figure}");
+        assert!(
+            dir.join("reports/figures").join(figure).is_file(),
+            "{figure}"
+        );
     }
     assert!(!report.contains("confusion_matrix.svg"), "{report}");
 

@@ -6,8 +6,8 @@ use std::process::Command;
 
 use template_tests::checks::check_project;
 use template_tests::{
-    CARGO_GENERATE_VERSION, Options, PRESETS, SUB_TEMPLATE, assert_same_tree, files, generate,
-    generate_ok, pairwise_covering_set, preset, repo_root,
+    CARGO_GENERATE_VERSION, DVC_OUTPUT_FOLDERS, Options, PRESETS, SUB_TEMPLATE, assert_same_tree,
+    files, generate, generate_ok, pairwise_covering_set, preset, repo_root,
 };
 
 fn stderr_and_stdout(generated: &template_tests::Generated) -> String {
@@ -450,24 +450,40 @@ fn reserved_names_cover_every_dependency() {
 }
 
 /// Data layers, models and reports are produced, not committed: their folders exist in a fresh
-/// project (so a clone has them) and everything put in them is git-ignored.
+/// project (so a clone has them; with DVC, the pipeline creates those DVC declares as outputs) and
+/// everything put in them is git-ignored.
 #[test]
 fn data_folders_exist_and_their_contents_are_ignored() {
-    let generated = generate_ok("data-folders", &Options::defaults().defines());
+    for dvc in [false, true] {
+        check_data_folders(&Options {
+            dvc,
+            ..Options::defaults()
+        });
+    }
+}
+
+fn check_data_folders(options: &Options) {
+    let generated = generate_ok(
+        &format!("data-folders-dvc-{}", options.dvc),
+        &options.defines(),
+    );
     let dir = &generated.dir;
-    let folders = [
-        "src/datasets/bronze",
-        "src/datasets/silver",
-        "src/datasets/gold",
-        "src/models",
-        "api/models",
-        "reports/figures",
-    ];
-    for folder in folders {
-        assert!(
+    let mut folders = vec!["src/models", "api/models"];
+    let mut kept = folders.clone();
+    for folder in DVC_OUTPUT_FOLDERS {
+        folders.push(folder);
+        if !options.dvc {
+            kept.push(folder);
+        }
+    }
+    for folder in &folders {
+        assert_eq!(
             dir.join(folder).join(".gitkeep").is_file(),
-            "{folder}/.gitkeep"
+            kept.contains(folder),
+            "{folder}/.gitkeep (dvc={})",
+            options.dvc
         );
+        std::fs::create_dir_all(dir.join(folder)).expect("create folder");
         std::fs::write(
             dir.join(folder).join("output.csv"),
             "made by a pipeline step",
@@ -486,10 +502,11 @@ fn data_folders_exist_and_their_contents_are_ignored() {
     let status =
         String::from_utf8_lossy(&git(&["status", "--porcelain", "--untracked-files=all"]).stdout)
             .to_string();
-    for folder in folders {
-        assert!(
+    for folder in &folders {
+        assert_eq!(
             status.contains(&format!("{folder}/.gitkeep")),
-            "{folder}/.gitkeep is not committable:\n{status}"
+            kept.contains(folder),
+            "{folder}/.gitkeep committable exactly when kept:\n{status}"
         );
         assert!(
             !status.contains(&format!("{folder}/output.csv")),

@@ -79,12 +79,14 @@ fn take_the_preselected_template(session: &mut PtySession, next: &str, keys: &st
 }
 
 /// The prompts after the project name, in the order cargo-generate asks them when the API is on.
-const PROMPTS: [&str; 9] = [
+const PROMPTS: [&str; 11] = [
     "One-line description",
     "License",
     "CI/CD system",
     "mdBook",
     "notebooks",
+    "Experiment tracking",
+    "DVC pipeline",
     "HTTP API",
     "Dockerfiles",
     "Kubernetes",
@@ -181,12 +183,20 @@ fn without_the_api_the_questions_that_need_it_are_not_asked() {
     answer(&mut session, "CI/CD system", &format!("{DOWN}{ENTER}"));
     answer(&mut session, "mdBook", &format!("{UP}{ENTER}"));
     answer(&mut session, "notebooks", ENTER);
+    answer(
+        &mut session,
+        "Experiment tracking",
+        &format!("{DOWN}{ENTER}"),
+    );
+    answer(&mut session, "DVC pipeline", &format!("{UP}{ENTER}"));
     answer(&mut session, "HTTP API", &format!("{UP}{ENTER}"));
     finish_without_the_api(&mut session);
     let options = Options {
         license: "BSD-3-Clause",
         ci: "gitlab",
         docs: false,
+        tracking: "none",
+        dvc: false,
         ..without_the_api(Options::defaults())
     };
     check_project(&destination.path().join("prompted-core"), &options);

@@ -26,14 +26,6 @@ impl Task {
         }
     }
 
-    /// Model outputs per row: one probability per class, or the predicted value.
-    pub fn outputs(&self) -> usize {
-        match self {
-            Self::Classification { classes } => classes.len(),
-            Self::Regression { .. } => 1,
-        }
-    }
-
     /// In words, for reports and logs: "binary classification (positive class `yes`)".
     pub fn describe(&self) -> String {
         match self {
@@ -76,14 +68,6 @@ impl Targets {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// The targets of the rows at `indexes`, in that order.
-    pub fn select(&self, indexes: &[usize]) -> Self {
-        match self {
-            Self::Classes(classes) => Self::Classes(indexes.iter().map(|&i| classes[i]).collect()),
-            Self::Values(values) => Self::Values(indexes.iter().map(|&i| values[i]).collect()),
-        }
     }
 
     /// Appends the target of row `index` of `other` (of the same kind).
