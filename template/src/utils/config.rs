@@ -532,4 +532,46 @@ mod tests {
         let example = include_str!("../../config/.env.example");
         check_env_file(all_settings(), example).unwrap();
     }
+{%- if dvc %}
+
+    /// params.yaml, the DVC stages' settings, starts at the built-in defaults.
+    #[test]
+    fn dvc_params_start_at_the_defaults() {
+        let mut section = "";
+        let mut params = std::collections::BTreeMap::new();
+        for line in include_str!("../../params.yaml").lines() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            match line.strip_prefix("  ") {
+                Some(entry) => {
+                    let (key, value) = entry.split_once(": ").expect("`key: value`");
+                    params.insert(format!("{section}.{key}"), value.to_owned());
+                }
+                None => section = line.trim_end_matches(':'),
+            }
+        }
+        let source: SourceSettings = defaults();
+        let model: ModelId = defaults();
+        let training: TrainingSettings = defaults();
+        let gate: GateSettings = defaults();
+        let expected = [
+            ("data.seed", source.seed.to_string()),
+            ("data.test_fraction", source.test_fraction.to_string()),
+            ("model.name", model.name),
+            ("model.version", model.model_version),
+            ("train.algorithm", training.algorithm.to_string()),
+            ("train.max_iterations", training.max_iterations.to_string()),
+            ("train.l2_penalty", training.l2_penalty.to_string()),
+            ("train.max_depth", training.max_depth.to_string()),
+            ("train.min_samples_leaf", training.min_samples_leaf.to_string()),
+            ("gate.min_accuracy", gate.min_accuracy.to_string()),
+            ("gate.min_macro_f1", gate.min_macro_f1.to_string()),
+            ("gate.min_r2", gate.min_r2.to_string()),
+        ]
+        .map(|(key, value)| (key.to_owned(), value))
+        .into();
+        assert_eq!(params, expected);
+    }
+{%- endif %}
 }
