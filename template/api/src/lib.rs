@@ -5,9 +5,9 @@
 //!
 //! | route | what it does |
 //! |---|---|
-//! | `POST /v1/predict` | one record -> predicted class and probabilities |
+//! | `POST /v1/predict` | one record -> predicted class and probabilities, or predicted number |
 //! | `POST /v1/predict/batch` | `{"records": [...]}` -> predictions in order (at most API_MAX_BATCH) |
-//! | `GET /v1/model` | name, version, checksum, metrics and input fields of the served model |
+//! | `GET /v1/model` | name, version, checksum, task, metrics and input fields of the served model |
 //! | `POST /v1/admin/reload` | reload the model directory (Bearer API_ADMIN_TOKEN) |
 //! | `GET /health`, `GET /ready` | liveness; readiness (503 while shutting down) |
 //! | `GET /metrics` | Prometheus text |

@@ -2,7 +2,9 @@
 //!
 //! - `http_requests_total{method, route, status}` and `http_request_duration_seconds{method, route}`
 //!   (a histogram) for every request;
-//! - `predictions_total{class}` for every predicted record;
+//! - `predictions_total{class}` for every record a classifier predicts, `predictions_total` (no
+//!   label) for every record a regression predicts: a number has no class, and a label per value
+//!   would grow without bound;
 //! - `model_info{name, version, checksum}`: 1 for the served model, 0 for models it replaced;
 //! - `model_reloads_total{outcome}`: `success` or `failure`.
 
@@ -11,6 +13,8 @@ use axum::http::{Method, StatusCode};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Duration;
+
+use {{crate_name}}::artifact::Outcome;
 
 /// Latency buckets in seconds: predictions take microseconds, so the low end is fine-grained; the
 /// high end reaches past the default request timeout (10 s), so slow requests are told apart.
@@ -77,8 +81,13 @@ impl Metrics {
     }
 
     /// Records one predicted record.
-    pub fn predicted(&self, class: &str) {
-        metrics::counter!("predictions_total", "class" => class.to_owned()).increment(1);
+    pub fn predicted(&self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Class { class, .. } => {
+                metrics::counter!("predictions_total", "class" => class.clone()).increment(1);
+            }
+            Outcome::Value { .. } => metrics::counter!("predictions_total").increment(1),
+        }
     }
 
     /// Marks `current` as the served model, and `replaced` (after a reload) as no longer served.
@@ -115,7 +124,10 @@ fn describe() {
         metrics::Unit::Seconds,
         "HTTP request latency by method and route."
     );
-    metrics::describe_counter!("predictions_total", "Predicted records by predicted class.");
+    metrics::describe_counter!(
+        "predictions_total",
+        "Predicted records, by predicted class for a classifier."
+    );
     metrics::describe_gauge!(
         "model_info",
         "1 for the served model, 0 for models it replaced."

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use {{crate_name}}::artifact::{ArtifactError, CHECKSUMS_FILE, Model};
+use {{crate_name}}::data::target::Task;
 use {{crate_name}}::features::Step;
 use {{crate_name}}::utils::hashing;
 
@@ -83,6 +84,14 @@ impl ServedModel {
     /// Model version from its metadata.
     pub fn version(&self) -> &str {
         &self.model.metadata.version
+    }
+
+    /// The unit of a regression's predicted number, when the schema gives one.
+    pub fn unit(&self) -> Option<&str> {
+        match self.model.metadata.task() {
+            Task::Regression { unit } => unit.as_deref(),
+            Task::Classification { .. } => None,
+        }
     }
 }
 

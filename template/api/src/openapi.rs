@@ -1,12 +1,12 @@
 //! The OpenAPI document. Routes and response types are described by utoipa's derive macros; the
-//! request record is generated at run time from the served model's feature schema, so the docs
-//! always show the real field names, kinds, categories and ranges, even after a reload.
+//! request record and the task-dependent answers (`Prediction`, `BatchPrediction`,
+//! `HeldOutMetrics`) are generated at run time from the served model, so the docs always show the
+//! real field names, kinds, categories and ranges, and a class or a number as the model predicts,
+//! even after a reload.
 
 use crate::error::{BatchItemError, ErrorBody};
 use crate::model::{Reloaded, ServedModel};
-use crate::routes::{
-    self, BatchResponse, FieldInfo, HeldOutMetrics, ModelInfo, ModelRef, Prediction, Status,
-};
+use crate::routes::{self, BatchResponse, FieldInfo, ModelInfo, ModelRef, Status, TaskKind};
 use utoipa::OpenApi;
 use utoipa::openapi::schema::{
     AdditionalProperties, AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type,
@@ -15,6 +15,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Required};
 
 use {{crate_name}}::data::schema::ColumnKind;
+use {{crate_name}}::data::target::Task;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,12 +30,11 @@ use {{crate_name}}::data::schema::ColumnKind;
         routes::reload,
     ),
     components(schemas(
-        Prediction,
         BatchResponse,
         ModelRef,
         ModelInfo,
+        TaskKind,
         FieldInfo,
-        HeldOutMetrics,
         Status,
         Reloaded,
         ErrorBody,
@@ -71,6 +71,30 @@ pub fn document(served: &ServedModel, max_batch: usize) -> utoipa::openapi::Open
     components
         .schemas
         .insert("BatchRequest".to_owned(), RefOr::T(Schema::Object(batch)));
+    let target = &served.model.feature_schema().target;
+    let prediction = ObjectBuilder::new()
+        .description(Some("The prediction for one record."))
+        .property(
+            "target",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([target.as_str()]))
+                .description(Some("The column that is predicted.")),
+        )
+        .required("target");
+    let prediction = outcome_properties(prediction, served)
+        .property("model", Ref::from_schema_name("ModelRef"))
+        .required("model");
+    let batch_item = ObjectBuilder::new().description(Some("One prediction of a batch."));
+    for (name, schema) in [
+        ("Prediction", prediction),
+        ("BatchPrediction", outcome_properties(batch_item, served)),
+        ("HeldOutMetrics", held_out_metrics_schema(served)),
+    ] {
+        components
+            .schemas
+            .insert(name.to_owned(), RefOr::T(Schema::Object(schema.build())));
+    }
     // Every request body the API declares is required: a request without one is answered 415.
     for item in doc.paths.paths.values_mut() {
         for operation in [&mut item.post, &mut item.put].into_iter().flatten() {
@@ -85,6 +109,139 @@ pub fn document(served: &ServedModel, max_batch: usize) -> utoipa::openapi::Open
         RefOr::T(SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer))),
     );
     doc
+}
+
+/// `BatchResponse.predictions`: the items' schema depends on the served model.
+pub(crate) fn batch_predictions() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name("BatchPrediction"))
+        .description(Some(
+            "One prediction per record, in the order of the request.",
+        ))
+        .into()
+}
+
+/// `ModelInfo.metrics`: which metrics depends on the served model's task.
+pub(crate) fn held_out_metrics() -> Ref {
+    Ref::from_schema_name("HeldOutMetrics")
+}
+
+/// Adds what the served model predicts for one record (see [`routes::Predicted`]) and the echoed
+/// identifiers to `object`: a class with every class's probability, or a number with its unit.
+fn outcome_properties(object: ObjectBuilder, served: &ServedModel) -> ObjectBuilder {
+    let object = match served.model.metadata.task() {
+        Task::Classification { classes } => {
+            let mut probabilities = ObjectBuilder::new()
+                .description(Some("Probability of every class; they sum to 1."))
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+            for class in classes {
+                probabilities = probabilities.property(class, probability()).required(class);
+            }
+            object
+                .property(
+                    "prediction",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(classes.iter().map(String::as_str)))
+                        .description(Some("The most probable class.")),
+                )
+                .required("prediction")
+                .property("probabilities", probabilities)
+                .required("probabilities")
+        }
+        Task::Regression { unit } => {
+            let in_unit = unit
+                .as_deref()
+                .map(|unit| format!(", in {unit}"))
+                .unwrap_or_default();
+            let object = object
+                .property(
+                    "prediction",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Number)
+                        .description(Some(format!(
+                            "The predicted {}{in_unit}.",
+                            served.model.feature_schema().target
+                        ))),
+                )
+                .required("prediction");
+            match unit {
+                Some(unit) => object
+                    .property(
+                        "unit",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some([unit.as_str()]))
+                            .description(Some("The unit of `prediction`.")),
+                    )
+                    .required("unit"),
+                None => object,
+            }
+        }
+    };
+    object.property(
+        "identifiers",
+        ObjectBuilder::new()
+            .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .description(Some(
+                "The record's identifier (text) fields as sent; present when it carries any.",
+            )),
+    )
+}
+
+/// The held-out metrics the served model's task is measured by, all required.
+fn held_out_metrics_schema(served: &ServedModel) -> ObjectBuilder {
+    let number = |description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .description(Some(description))
+    };
+    let metrics: Vec<(&str, ObjectBuilder)> = match served.model.metadata.task() {
+        Task::Classification { .. } => vec![
+            (
+                "accuracy",
+                probability().description(Some("Share of the rows predicted right.")),
+            ),
+            (
+                "macro_f1",
+                probability().description(Some("F1 score averaged over the classes.")),
+            ),
+        ],
+        Task::Regression { .. } => vec![
+            (
+                "r2",
+                number("Coefficient of determination: 1 is perfect, 0 no better than the mean.")
+                    .maximum(Some(1.0)),
+            ),
+            (
+                "rmse",
+                number("Root mean squared error, in the target's unit.").minimum(Some(0.0)),
+            ),
+            (
+                "mae",
+                number("Mean absolute error, in the target's unit.").minimum(Some(0.0)),
+            ),
+        ],
+    };
+    let rows = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0.0))
+        .description(Some("Rows of the held-out test split."));
+    let mut object = ObjectBuilder::new().description(Some(
+        "Held-out quality of the model, measured at training time.",
+    ));
+    for (name, schema) in metrics.into_iter().chain([("test_rows", rows)]) {
+        object = object.property(name, schema).required(name);
+    }
+    object
+}
+
+/// A number from 0 to 1.
+fn probability() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .minimum(Some(0.0))
+        .maximum(Some(1.0))
 }
 
 /// One input record: a property per feature of the model, all required, and one per identifier

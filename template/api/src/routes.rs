@@ -26,7 +26,10 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::ToSchema;
 use utoipa_swagger_ui::SwaggerUi;
 
+use {{crate_name}}::artifact::Outcome;
 use {{crate_name}}::data::schema::ColumnKind;
+use {{crate_name}}::data::target::Task;
+use {{crate_name}}::evaluation::Metrics;
 use {{crate_name}}::features::RawRecord;
 
 /// Shared by every request.
@@ -300,16 +303,12 @@ impl ModelRef {
 }
 
 /// The prediction for one record.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Prediction {
     /// The column that is predicted.
-    #[schema(example = "species")]
     pub target: String,
-    /// The most probable class.
-    #[schema(example = "Adelie")]
-    pub prediction: String,
-    /// Probability of every class; they sum to 1.
-    pub probabilities: BTreeMap<String, f64>,
+    #[serde(flatten)]
+    pub predicted: Predicted,
     /// The record's identifier (text) fields as sent, when the schema has such columns.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub identifiers: BTreeMap<String, String>,
@@ -320,18 +319,55 @@ pub struct Prediction {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BatchResponse {
     pub target: String,
+    #[schema(schema_with = openapi::batch_predictions)]
     pub predictions: Vec<BatchPrediction>,
     pub model: ModelRef,
 }
 
 /// One prediction of a batch.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct BatchPrediction {
-    pub prediction: String,
-    pub probabilities: BTreeMap<String, f64>,
+    #[serde(flatten)]
+    pub predicted: Predicted,
     /// The record's identifier (text) fields as sent, when the schema has such columns.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub identifiers: BTreeMap<String, String>,
+}
+
+/// What is predicted for one record, by the served model's task: `prediction` is a class (with
+/// every class's probability) or a number (with its unit, when the schema gives one). The OpenAPI
+/// document describes only the served model's form ([`openapi::document`]).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Predicted {
+    Class {
+        prediction: String,
+        probabilities: BTreeMap<String, f64>,
+    },
+    Value {
+        prediction: f64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unit: Option<String>,
+    },
+}
+
+impl Predicted {
+    /// The answer for `outcome`, which `served` predicted.
+    fn of(served: &ServedModel, outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Class {
+                class,
+                probabilities,
+            } => Self::Class {
+                prediction: class,
+                probabilities,
+            },
+            Outcome::Value { value } => Self::Value {
+                prediction: value,
+                unit: served.unit().map(str::to_owned),
+            },
+        }
+    }
 }
 
 /// Predict one record.
@@ -343,7 +379,7 @@ pub struct BatchPrediction {
     tag = "predict",
     request_body(content = ref("#/components/schemas/Record"), content_type = "application/json"),
     responses(
-        (status = 200, description = "The predicted class and every class's probability", body = Prediction),
+        (status = 200, description = "The predicted class and every class's probability, or the predicted number", body = ref("#/components/schemas/Prediction")),
         (status = 400, description = "Malformed JSON, or the body is not an object", body = ErrorBody),
         (status = 413, description = "Body larger than API_MAX_BODY_BYTES", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
@@ -361,11 +397,10 @@ pub async fn predict(
         .model
         .predict(&record)
         .map_err(ApiError::InvalidRecord)?;
-    state.metrics.predicted(&prediction.class);
+    state.metrics.predicted(&prediction.outcome);
     Ok(Json(Prediction {
         target: served.model.feature_schema().target.clone(),
-        prediction: prediction.class,
-        probabilities: prediction.probabilities,
+        predicted: Predicted::of(&served, prediction.outcome),
         identifiers: prediction.identifiers,
         model: ModelRef::of(&served),
     }))
@@ -446,16 +481,15 @@ pub async fn predict_batch(
             errors,
         });
     }
-    let probabilities = served.model.probabilities(&rows.concat());
+    let outputs = served.model.outputs(&rows.concat());
     let predictions = rows
         .iter()
-        .zip(probabilities.rows())
-        .map(|(row, probabilities)| {
-            let prediction = served.model.prediction(row, &probabilities.to_vec());
-            state.metrics.predicted(&prediction.class);
+        .zip(outputs.rows())
+        .map(|(row, outputs)| {
+            let prediction = served.model.prediction(row, &outputs.to_vec());
+            state.metrics.predicted(&prediction.outcome);
             BatchPrediction {
-                prediction: prediction.class,
-                probabilities: prediction.probabilities,
+                predicted: Predicted::of(&served, prediction.outcome),
                 identifiers: prediction.identifiers,
             }
         })
@@ -491,15 +525,52 @@ pub struct FieldInfo {
     pub default: Value,
 }
 
-/// Held-out quality of the model, measured at training time.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct HeldOutMetrics {
-    pub accuracy: f64,
-    pub macro_f1: f64,
-    pub test_rows: u64,
+/// Held-out quality of the model, measured at training time, by its task.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum HeldOutMetrics {
+    Classification {
+        accuracy: f64,
+        macro_f1: f64,
+        test_rows: u64,
+    },
+    Regression {
+        r2: f64,
+        rmse: f64,
+        mae: f64,
+        test_rows: u64,
+    },
 }
 
-/// The served model: identity, lineage, quality and input schema.
+impl From<&Metrics> for HeldOutMetrics {
+    fn from(metrics: &Metrics) -> Self {
+        match metrics {
+            Metrics::Classification(m) => Self::Classification {
+                accuracy: m.accuracy,
+                macro_f1: m.macro_f1,
+                test_rows: m.rows,
+            },
+            Metrics::Regression(m) => Self::Regression {
+                r2: m.r2,
+                rmse: m.rmse,
+                mae: m.mae,
+                test_rows: m.rows,
+            },
+        }
+    }
+}
+
+/// What a model predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// One of `classes`, with every class's probability.
+    Classification,
+    /// A number, in `unit` when the schema gives one.
+    Regression,
+}
+
+/// The served model: identity, lineage, task, quality and input schema.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ModelInfo {
     pub name: String,
@@ -513,13 +584,19 @@ pub struct ModelInfo {
     pub loaded_at: u64,
     /// The predicted column.
     pub target: String,
+    pub task: TaskKind,
+    /// The classes a classifier predicts, in the schema's order; empty for a regression.
     pub classes: Vec<String>,
+    /// The unit of a regression's predicted number, when the schema gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// The fields a record must have, in order.
     pub fields: Vec<FieldInfo>,
     /// Optional identifier (text) fields a record may carry; they are echoed with the prediction.
     pub identifiers: Vec<String>,
     /// Texts accepted as "value unknown" besides `null`.
     pub missing_values: Vec<String>,
+    #[schema(schema_with = openapi::held_out_metrics)]
     pub metrics: HeldOutMetrics,
     pub training_data_sha256: String,
     pub git_commit: Option<String>,
@@ -566,7 +643,12 @@ pub async fn model_info(State(state): State<AppState>) -> Json<ModelInfo> {
         created_at: meta.created_at.clone(),
         loaded_at: served.loaded_at,
         target: features.target.clone(),
-        classes: meta.classes.clone(),
+        task: match meta.task() {
+            Task::Classification { .. } => TaskKind::Classification,
+            Task::Regression { .. } => TaskKind::Regression,
+        },
+        classes: meta.task().classes().to_vec(),
+        unit: served.unit().map(str::to_owned),
         fields,
         identifiers: served
             .model
@@ -575,11 +657,7 @@ pub async fn model_info(State(state): State<AppState>) -> Json<ModelInfo> {
             .map(|(_, column)| column.name.clone())
             .collect(),
         missing_values: features.missing_values.clone(),
-        metrics: HeldOutMetrics {
-            accuracy: meta.metrics.accuracy,
-            macro_f1: meta.metrics.macro_f1,
-            test_rows: meta.metrics.rows,
-        },
+        metrics: HeldOutMetrics::from(&meta.metrics),
         training_data_sha256: meta.training_data_sha256.clone(),
         git_commit: meta.git_commit.clone(),
     })
@@ -629,7 +707,8 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Status>) 
     (StatusCode::OK, Json(status))
 }
 
-/// Prometheus metrics: requests and latency per route, predictions per class, the model version.
+/// Prometheus metrics: requests and latency per route, predictions (per class for a classifier),
+/// the model version.
 #[utoipa::path(
     get,
     path = "/metrics",

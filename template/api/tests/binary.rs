@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ADELIE, GENTOO, save_model};
+use common::{ADELIE, GENTOO, HEAVY_GENTOO, save_model, save_regression_model};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -225,6 +225,51 @@ fn serves_every_route_over_http_and_stops_gracefully() {
     // Nothing listens any more: the health check now fails.
     let unhealthy = healthcheck(api(work.path()).env("API_PORT", port.to_string())).unwrap_err();
     assert!(unhealthy.starts_with("unhealthy:"), "{unhealthy}");
+}
+
+#[test]
+fn serves_a_regression_model_over_http() {
+    let work = tempfile::tempdir().unwrap();
+    let models = work.path().join("models");
+    save_regression_model(&models, "1.0.0");
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let log_path = work.path().join("api.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = api(work.path())
+        .env("API_PORT", port.to_string())
+        .env("API_MODEL_DIR", &models)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    wait_until_ok(&mut child, addr, "/ready");
+
+    let predicted = http(
+        addr,
+        "POST",
+        "/v1/predict",
+        &["Content-Type: application/json"],
+        HEAVY_GENTOO,
+    );
+    assert_eq!(predicted.status, 200, "{}", predicted.body);
+    let answer = json(&predicted);
+    assert!(answer["prediction"].is_f64(), "{answer}");
+    assert_eq!(answer["unit"], "g", "{answer}");
+    let model = json(&http(addr, "GET", "/v1/model", &[], ""));
+    assert_eq!(model["task"], "regression", "{model}");
+    for metric in ["r2", "rmse", "mae"] {
+        assert!(model["metrics"][metric].is_f64(), "{metric}: {model}");
+    }
+    let openapi = json(&http(addr, "GET", "/openapi.json", &[], ""));
+    assert_eq!(
+        openapi["components"]["schemas"]["Prediction"]["properties"]["prediction"]["type"],
+        "number"
+    );
+
+    let output = terminate(child);
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(output.status.success(), "{logs}");
 }
 
 #[test]

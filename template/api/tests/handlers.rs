@@ -7,7 +7,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use clap::Parser;
-use common::{ADELIE, GENTOO, save_model};
+use common::{ADELIE, GENTOO, HEAVY_GENTOO, LIGHT_ADELIE, save_model, save_regression_model};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -24,9 +24,19 @@ struct Server {
     dir: tempfile::TempDir,
 }
 
+/// The species classifier, served with `flags`.
 fn server(flags: &[&str]) -> Server {
+    serve(save_model, flags)
+}
+
+/// The body mass regression, served.
+fn regression_server() -> Server {
+    serve(save_regression_model, &[])
+}
+
+fn serve(save: fn(&Path, &str), flags: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    save_model(dir.path(), "1.0.0");
+    save(dir.path(), "1.0.0");
     let mut args = vec!["api"];
     args.extend_from_slice(flags);
     let config = Config::try_parse_from(args).unwrap();
@@ -79,6 +89,18 @@ fn batch(records: &[&str]) -> String {
     ["{\"records\": [", &records.join(", "), "]}"].concat()
 }
 
+/// The keys of a JSON object, sorted.
+fn sorted_keys(object: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = object
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
 /// A record with one field replaced (or removed, for `None`).
 fn gentoo_with(field: &str, value: Option<Value>) -> String {
     let mut record: Value = serde_json::from_str(GENTOO).unwrap();
@@ -108,6 +130,7 @@ async fn predict_returns_the_class_its_probabilities_and_the_model() {
     );
     let sum: f64 = probabilities.values().map(|p| p.as_f64().unwrap()).sum();
     assert!((sum - 1.0).abs() < 1e-9, "{sum}");
+    assert!(body.get("unit").is_none(), "{body}");
 
     let adelie = post_json(&s.app, "/v1/predict", ADELIE).await.json();
     assert_eq!(adelie["prediction"], "Adelie");
@@ -307,7 +330,9 @@ async fn model_describes_the_fields_a_client_must_send() {
     assert_eq!(json["name"], "penguins");
     assert_eq!(json["version"], "1.0.0");
     assert_eq!(json["target"], "species");
+    assert_eq!(json["task"], "classification");
     assert_eq!(json["classes"], json!(["Adelie", "Chinstrap", "Gentoo"]));
+    assert!(json.get("unit").is_none(), "{json}");
     let fields = json["fields"].as_array().unwrap();
     let names: Vec<&str> = fields.iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(
@@ -338,7 +363,159 @@ async fn model_describes_the_fields_a_client_must_send() {
         .collect();
     let reply = post_json(&s.app, "/v1/predict", &Value::Object(defaults).to_string()).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(
+        sorted_keys(&json["metrics"]),
+        ["accuracy", "macro_f1", "test_rows"]
+    );
     assert!(json["metrics"]["accuracy"].as_f64().unwrap() > 0.9);
+}
+
+#[tokio::test]
+async fn a_regression_answers_a_number_with_its_unit() {
+    let s = regression_server();
+    let reply = post_json(&s.app, "/v1/predict", HEAVY_GENTOO).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["target"], "body_mass_g");
+    let grams = body["prediction"].as_f64().expect("a JSON number");
+    assert!((4500.0..6500.0).contains(&grams), "a male Gentoo: {body}");
+    assert_eq!(body["unit"], "g");
+    assert!(body.get("probabilities").is_none(), "{body}");
+    assert_eq!(body["model"]["name"], "penguins-body-mass");
+
+    let reply = post_json(
+        &s.app,
+        "/v1/predict/batch",
+        &batch(&[HEAVY_GENTOO, LIGHT_ADELIE]),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let json = reply.json();
+    assert_eq!(json["target"], "body_mass_g");
+    let predictions = json["predictions"].as_array().unwrap();
+    let masses: Vec<f64> = predictions
+        .iter()
+        .map(|p| p["prediction"].as_f64().expect("a JSON number"))
+        .collect();
+    assert_eq!(masses[0], grams, "one path for one record or a batch");
+    assert!(
+        (2500.0..4000.0).contains(&masses[1]),
+        "a female Adelie: {json}"
+    );
+    for item in predictions {
+        assert_eq!(item["unit"], "g");
+        assert!(item.get("probabilities").is_none(), "{item}");
+    }
+}
+
+#[tokio::test]
+async fn model_reports_a_regression_task_with_r2_rmse_and_mae() {
+    let s = regression_server();
+    let json = get(&s.app, "/v1/model").await.json();
+    assert_eq!(json["task"], "regression");
+    assert_eq!(json["target"], "body_mass_g");
+    assert_eq!(json["unit"], "g");
+    assert_eq!(json["classes"], json!([]));
+    let fields: Vec<&str> = json["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "species",
+            "island",
+            "bill_length_mm",
+            "bill_depth_mm",
+            "flipper_length_mm",
+            "sex"
+        ]
+    );
+    assert_eq!(
+        sorted_keys(&json["metrics"]),
+        ["mae", "r2", "rmse", "test_rows"]
+    );
+    let metrics = &json["metrics"];
+    let metric = |name: &str| metrics[name].as_f64().unwrap();
+    assert!(metric("r2") > 0.7, "{json}");
+    assert!(
+        0.0 < metric("mae") && metric("mae") <= metric("rmse") && metric("rmse") < 500.0,
+        "{json}"
+    );
+    assert!(metrics["test_rows"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn openapi_describes_what_the_served_model_predicts() {
+    let schemas = |doc: &Value| doc["components"]["schemas"].clone();
+
+    let classifier = schemas(&get(&server(&[]).app, "/openapi.json").await.json());
+    for name in ["Prediction", "BatchPrediction"] {
+        let properties = &classifier[name]["properties"];
+        assert_eq!(properties["prediction"]["type"], "string", "{name}");
+        assert_eq!(
+            properties["prediction"]["enum"],
+            json!(["Adelie", "Chinstrap", "Gentoo"]),
+            "{name}"
+        );
+        assert_eq!(
+            properties["probabilities"]["required"],
+            json!(["Adelie", "Chinstrap", "Gentoo"]),
+            "{name}"
+        );
+        assert!(properties.get("unit").is_none(), "{name}");
+    }
+    assert_eq!(
+        classifier["HeldOutMetrics"]["required"],
+        json!(["accuracy", "macro_f1", "test_rows"])
+    );
+
+    let s = regression_server();
+    let doc = get(&s.app, "/openapi.json").await.json();
+    let regression = schemas(&doc);
+    for name in ["Prediction", "BatchPrediction"] {
+        let schema = &regression[name];
+        assert_eq!(
+            schema["properties"]["prediction"]["type"], "number",
+            "{name}"
+        );
+        assert_eq!(schema["properties"]["unit"]["enum"], json!(["g"]), "{name}");
+        assert!(
+            schema["properties"].get("probabilities").is_none(),
+            "{name}"
+        );
+        let required = if name == "Prediction" {
+            json!(["target", "prediction", "unit", "model"])
+        } else {
+            json!(["prediction", "unit"])
+        };
+        assert_eq!(schema["required"], required, "{name}");
+    }
+    assert_eq!(
+        regression["HeldOutMetrics"]["required"],
+        json!(["r2", "rmse", "mae", "test_rows"])
+    );
+    // Every reference in the document resolves, the run-time schemas included.
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &reference[..reference.find('"').unwrap()];
+        assert!(
+            regression[name].is_object(),
+            "#/components/schemas/{name} is missing"
+        );
+    }
+    assert_eq!(
+        doc["paths"]["/v1/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+            ["$ref"],
+        "#/components/schemas/Prediction"
+    );
+    // The documented example is a valid request for the regression too.
+    let example = regression["Record"]["examples"][0].to_string();
+    let reply = post_json(&s.app, "/v1/predict", &example).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert!(reply.json()["prediction"].is_f64());
 }
 
 #[tokio::test]
@@ -385,6 +562,19 @@ async fn metrics_count_requests_predictions_and_the_model_version() {
     ] {
         assert!(text.contains(expected), "missing {expected} in\n{text}");
     }
+}
+
+#[tokio::test]
+async fn regression_predictions_are_counted_without_a_class() {
+    let s = regression_server();
+    let reply = post_json(&s.app, "/v1/predict", HEAVY_GENTOO).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let text = get(&s.app, "/metrics").await.text;
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("predictions_total ")),
+        "no unlabelled predictions_total in\n{text}"
+    );
 }
 
 #[tokio::test]
@@ -600,6 +790,22 @@ async fn reload_swaps_in_a_newly_promoted_model() {
     assert!(
         metrics.contains(r#"model_info{name="penguins",version="2.0.0""#),
         "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_reload_can_switch_the_served_model_to_a_regression() {
+    let s = server(&["--admin-token", "s3cret"]);
+    save_regression_model(s.dir.path(), "2.0.0");
+    let reply = reload(&s.app, Some("s3cret")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(get(&s.app, "/v1/model").await.json()["task"], "regression");
+    let prediction = post_json(&s.app, "/v1/predict", HEAVY_GENTOO).await.json();
+    assert!(prediction["prediction"].is_f64(), "{prediction}");
+    let doc = get(&s.app, "/openapi.json").await.json();
+    assert_eq!(
+        doc["components"]["schemas"]["Prediction"]["properties"]["prediction"]["type"],
+        "number"
     );
 }
 

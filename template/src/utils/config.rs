@@ -564,7 +564,10 @@ mod tests {
             ("train.max_iterations", training.max_iterations.to_string()),
             ("train.l2_penalty", training.l2_penalty.to_string()),
             ("train.max_depth", training.max_depth.to_string()),
-            ("train.min_samples_leaf", training.min_samples_leaf.to_string()),
+            (
+                "train.min_samples_leaf",
+                training.min_samples_leaf.to_string(),
+            ),
             ("gate.min_accuracy", gate.min_accuracy.to_string()),
             ("gate.min_macro_f1", gate.min_macro_f1.to_string()),
             ("gate.min_r2", gate.min_r2.to_string()),

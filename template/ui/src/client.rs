@@ -18,6 +18,7 @@ pub struct ModelInfo {
     pub name: String,
     pub version: String,
     pub target: String,
+    /// A classifier's classes, in the order the page draws their bars; empty for a regression.
     pub classes: Vec<String>,
     pub fields: Vec<Field>,
 }
@@ -46,9 +47,26 @@ pub struct Field {
 /// What `POST /v1/predict` answers.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Prediction {
-    pub prediction: String,
-    pub probabilities: BTreeMap<String, f64>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
     pub model: ModelRef,
+}
+
+/// The predicted class of a classifier, or the predicted number of a regression: the answer's
+/// own form says which, so the page shows what it was given even if the model was just reloaded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    Class {
+        prediction: String,
+        probabilities: BTreeMap<String, f64>,
+    },
+    Value {
+        prediction: f64,
+        /// The target's unit, when the schema gives one.
+        #[serde(default)]
+        unit: Option<String>,
+    },
 }
 
 /// The model that answered a prediction.

@@ -3,9 +3,10 @@
 //!
 //! Stable element ids, for people and for browser tests:
 //! `predict-form`, `field-<name>`, `error-<name>`, `predict-button`, `api-error`, `result`,
-//! `result-prediction`, `prob-<class>` and `model-version`.
+//! `result-prediction` (the class, or the number with its unit), `prob-<class>` (a classifier's
+//! bars) and `model-version`.
 
-use crate::client::{Field, ModelInfo, Prediction};
+use crate::client::{Field, ModelInfo, Outcome, Prediction};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -140,32 +141,49 @@ impl Page<'_> {
     }
 }
 
-/// The predicted class and a bar per class probability, in the model's class order.
+/// The predicted class with a bar per class probability (in the model's class order), or the
+/// predicted number with its unit.
 fn result(html: &mut String, model: &ModelInfo, prediction: &Prediction) {
-    let _ = write!(
+    let shown = match &prediction.outcome {
+        Outcome::Class { prediction, .. } => prediction.clone(),
+        Outcome::Value { prediction, unit } => {
+            let number = round_for_people(*prediction);
+            match unit {
+                Some(unit) => format!("{number} {unit}"),
+                None => number,
+            }
+        }
+    };
+    let _ = writeln!(
         html,
-        "<section id=\"result\" aria-live=\"polite\">\n<h2>Predicted {}: <strong id=\"result-prediction\">{}</strong></h2>\n<div id=\"probabilities\" role=\"list\" aria-label=\"class probabilities\">\n",
+        "<section id=\"result\" aria-live=\"polite\">\n<h2>Predicted {}: <strong id=\"result-prediction\">{}</strong></h2>",
         escape(&model.target),
-        escape(&prediction.prediction)
+        escape(&shown)
     );
-    for class in &model.classes {
-        let probability = prediction.probabilities.get(class).copied().unwrap_or(0.0);
-        let percent = (probability * 100.0).clamp(0.0, 100.0);
-        let top = if *class == prediction.prediction {
-            " top"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            html,
-            "<div class=\"bar-row{top}\" id=\"prob-{}\" role=\"listitem\" data-probability=\"{probability:.6}\"><span class=\"label\">{}</span><span class=\"bar\"><span class=\"fill\" style=\"width: {percent:.1}%\"></span></span><span class=\"value\">{percent:.1}%</span></div>",
-            id_fragment(class),
-            escape(class)
+    if let Outcome::Class {
+        prediction,
+        probabilities,
+    } = &prediction.outcome
+    {
+        html.push_str(
+            "<div id=\"probabilities\" role=\"list\" aria-label=\"class probabilities\">\n",
         );
+        for class in &model.classes {
+            let probability = probabilities.get(class).copied().unwrap_or(0.0);
+            let percent = (probability * 100.0).clamp(0.0, 100.0);
+            let top = if class == prediction { " top" } else { "" };
+            let _ = writeln!(
+                html,
+                "<div class=\"bar-row{top}\" id=\"prob-{}\" role=\"listitem\" data-probability=\"{probability:.6}\"><span class=\"label\">{}</span><span class=\"bar\"><span class=\"fill\" style=\"width: {percent:.1}%\"></span></span><span class=\"value\">{percent:.1}%</span></div>",
+                id_fragment(class),
+                escape(class)
+            );
+        }
+        html.push_str("</div>\n");
     }
     let _ = writeln!(
         html,
-        "</div>\n<p class=\"model\">Answered by model {} version {}</p>\n</section>",
+        "<p class=\"model\">Answered by model {} version {}</p>\n</section>",
         escape(&prediction.model.name),
         escape(&prediction.model.version)
     );
@@ -228,8 +246,8 @@ fn default_text(field: &Field) -> String {
     }
 }
 
-/// Two decimals, or three significant digits for values below 1 (so a typical value of 0.0032 is
-/// not shown as 0): 44.449999 -> 44.45, 0.003215 -> 0.00322.
+/// Two decimals, or three significant digits for values below 1 (so 0.0032 is not shown as 0):
+/// 44.449999 -> 44.45, 0.003215 -> 0.00322. For typical values and predicted numbers.
 fn round_for_people(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return x.to_string();
@@ -370,8 +388,10 @@ mod tests {
     fn result_shows_the_prediction_bars_and_version() {
         let model = model();
         let prediction = Prediction {
-            prediction: "Gentoo".into(),
-            probabilities: [("Adelie".into(), 0.1), ("Gentoo".into(), 0.9)].into(),
+            outcome: Outcome::Class {
+                prediction: "Gentoo".into(),
+                probabilities: [("Adelie".into(), 0.1), ("Gentoo".into(), 0.9)].into(),
+            },
             model: ModelRef {
                 name: "penguins".into(),
                 version: "1.2.3".into(),
@@ -398,6 +418,41 @@ mod tests {
         );
         assert!(html.contains(r#"class="error" aria-live="polite">too long</span>"#));
         assert!(html.contains("Answered by model penguins version 1.2.3"));
+    }
+
+    #[test]
+    fn a_predicted_number_is_shown_rounded_with_its_unit_and_no_bars() {
+        let model = ModelInfo {
+            target: "body_mass_g".into(),
+            classes: Vec::new(),
+            ..model()
+        };
+        for (unit, shown) in [(Some("g"), "5257.46 g"), (None, "5257.46")] {
+            let prediction = Prediction {
+                outcome: Outcome::Value {
+                    prediction: 5257.457999,
+                    unit: unit.map(str::to_owned),
+                },
+                model: ModelRef {
+                    name: "penguins".into(),
+                    version: "1.2.3".into(),
+                },
+            };
+            let html = Page {
+                model: Some(&model),
+                prediction: Some(&prediction),
+                ..Page::default()
+            }
+            .render();
+            assert!(
+                html.contains(&format!(
+                    r#"<h2>Predicted body_mass_g: <strong id="result-prediction">{shown}</strong></h2>"#
+                )),
+                "{html}"
+            );
+            assert!(!html.contains("data-probability") && !html.contains(r#"id="probabilities""#));
+            assert!(html.contains("Answered by model penguins version 1.2.3"));
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod common;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{GENTOO_FORM, closed_api, fake_api};
+use common::{GENTOO_FORM, GENTOO_MASS_FORM, closed_api, fake_api, fake_regression_api};
 use http_body_util::BodyExt;
 use std::time::Duration;
 use tower::ServiceExt;
@@ -90,6 +90,34 @@ async fn a_submission_shows_the_species_probabilities_and_version() {
     assert!(html.contains("Answered by model penguins version 1.2.3"));
     assert!(
         html.contains(r#"value="47.5""#),
+        "the submitted values stay in the form"
+    );
+}
+
+#[tokio::test]
+async fn a_regression_submission_shows_the_number_with_its_unit_and_no_bars() {
+    let app = ui(&fake_regression_api().await);
+    let (status, _, form) = send(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        form.contains(r#"<select id="field-species" name="species""#),
+        "{form}"
+    );
+    let (status, html) = submit(&app, GENTOO_MASS_FORM).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(
+            r#"<h2>Predicted body_mass_g: <strong id="result-prediction">5257.46 g</strong></h2>"#
+        ),
+        "{html}"
+    );
+    assert!(
+        !html.contains("data-probability") && !html.contains(r#"id="probabilities""#),
+        "no probability bars for a number: {html}"
+    );
+    assert!(html.contains("Answered by model penguins-body-mass version 2.0.0"));
+    assert!(
+        html.contains(r#"<option value="Gentoo" selected>"#),
         "the submitted values stay in the form"
     );
 }
