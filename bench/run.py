@@ -10,6 +10,8 @@ WORK/results/<name>.json and `report` turns them into a table and bench/RESULTS.
     data       the synthetic file, written once, read by both sides
     pipelines  both pipelines, alternately, REPS times: wall time, peak RSS, steps
     api        both APIs, alternately, REPS times, same wrk load: req/s, p50, p99
+    regression the bundled regression example (DATA_SCHEMA=config/examples/penguins-body-mass.toml
+               on the sample data) against scikit-learn's Ridge on the same split: R^2, RMSE, MAE
     report     the table with ratios, and RESULTS.md
 
 Only the standard library: it runs under the system python3. Every wait has a deadline and every
@@ -39,6 +41,12 @@ GENTOO = (
     '"flipper_length_mm": 217, "body_mass_g": 5200, "sex": "male"}'
 )
 RUST_STEPS = ["make_dataset", "train_model", "test_model", "predict_model"]
+REGRESSION_SCHEMA = "config/examples/penguins-body-mass.toml"
+REGRESSION_STEPS = ["make_dataset", "train_model", "test_model"]
+# The settings the regression example runs with, set explicitly so neither the environment nor the
+# project's config/.env can change them (they are the built-in defaults).
+REGRESSION_SETTINGS = {"DATA_SOURCE": "sample", "DATA_SCHEMA": REGRESSION_SCHEMA, "SPLIT_SEED": "42",
+                       "TEST_FRACTION": "0.2", "MODEL_ALGORITHM": "linear", "LINEAR_L2_PENALTY": "0.1"}
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -369,6 +377,55 @@ def cmd_api(args):
     save(args, "api", results)
 
 
+# --- regression ----------------------------------------------------------------------------------
+
+
+def cmd_regression(args):
+    """The bundled regression example through the Rust pipeline, then scikit-learn on its split.
+
+    Uses the release binaries of `build` (a `cargo build` of just the three pipeline binaries with
+    the workspace's features, which is a no-op after `build` and builds no API/UI crate without it),
+    and the venv of `venv` plus pyarrow (untimed, requirements-regression.txt)."""
+    p = paths(args)
+    if not os.path.isdir(p["project"]):
+        sys.exit(f"no generated project in {p['project']}: run `make -C bench project` first")
+    python = os.path.join(p["venv"], "bin", "python")
+    if not os.path.exists(python):
+        sys.exit(f"no venv in {p['venv']}: run `make -C bench venv` first")
+    run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r",
+         os.path.join(BENCH, "python", "requirements-regression.txt")], 900)
+    env = dict(os.environ, CARGO_TARGET_DIR=p["target"])
+    env.pop("RUSTFLAGS", None)
+    bins = [flag for step in REGRESSION_STEPS for flag in ("--bin", step)]
+    run(["cargo", "build", "--release", "--workspace", "--locked", "--quiet"] + bins, 1800,
+        cwd=p["project"], env=env)
+
+    run_dir = os.path.join(p["runs"], "regression")
+    shutil.rmtree(run_dir, ignore_errors=True)
+    os.makedirs(run_dir)
+    env = rust_env(run_dir)
+    env.update(REGRESSION_SETTINGS)
+    release = os.path.join(p["target"], "release")
+    steps = {}
+    for step in REGRESSION_STEPS:
+        steps[step], _ = run([os.path.join(release, step)], args.step_timeout, cwd=p["project"],
+                             env=env, stderr=subprocess.STDOUT)
+    seconds, out = run([python, os.path.join(BENCH, "python", "regression.py"),
+                        "--datasets", os.path.join(run_dir, "datasets"),
+                        "--model-dir", os.path.join(run_dir, "models", "bench-1"),
+                        "--metrics", os.path.join(run_dir, "reports", "metrics.json")], 300)
+    result = json.loads(out.strip().splitlines()[-1])
+    result["rust"]["steps"] = steps
+    result["python_seconds"] = seconds
+    result["settings"] = REGRESSION_SETTINGS
+    result["commit"] = (load(args, "project") or {}).get("commit")
+    save(args, "regression", result)
+    r, g, f = result["rust"], result["sklearn_gold"], result["sklearn_pipeline"]
+    log(f"regression ({result['rows']['test']} held-out rows): R^2 Rust {r['r2']:.4f}, scikit-learn "
+        f"{g['r2']:.4f} (gold inputs) / {f['r2']:.4f} (own pipeline); RMSE {r['rmse']:.4f} / "
+        f"{g['rmse']:.4f} / {f['rmse']:.4f}")
+
+
 # --- report --------------------------------------------------------------------------------------
 
 
@@ -419,6 +476,65 @@ def larger_runs(args):
                 f"{k} {median([x['steps'][k] for x in rust]):.2f} / {median([x['step_peak_rss_mib'][k] for x in rust]):,.0f}"
                 for k in steps) + ".")
     return lines
+
+
+def regression_section(result):
+    """The "Regression (bundled example)" part of RESULTS.md, from results/regression.json."""
+    if not result:
+        return ""
+    r, g, f, rows = result["rust"], result["sklearn_gold"], result["sklearn_pipeline"], result["rows"]
+    unit = f" ({result['unit']})" if result.get("unit") else ""
+    v = result["versions"]
+
+    def line(label, m):
+        return f"| {label} | {m['r2']:.4f} | {m['rmse']:.4f} | {m['mae']:.4f} |"
+
+    def diff(label, m):
+        return (f"| {label} | {m['r2'] - r['r2']:+.1e} | {m['rmse'] - r['rmse']:+.1e} | "
+                f"{m['mae'] - r['mae']:+.1e} |")
+
+    agree = max(g["max_abs_prediction_difference"], f["max_abs_prediction_difference"]) < 1e-6
+    return f"""
+## Regression (bundled example)
+
+`make -C bench regression` (part of `all`), on a project generated from commit
+`{result.get('commit') or '?'}`: the generated project's `make_dataset`, `train_model` and `test_model`
+(release build) with `DATA_SCHEMA={REGRESSION_SCHEMA}` on the bundled sample
+(`DATA_SOURCE=sample`, `SPLIT_SEED={result['split']['seed']}`, `TEST_FRACTION={result['split']['test_fraction']}`,
+ridge regression with `LINEAR_L2_PENALTY={result['alpha']}`), predicting `{result['target']}`{unit} from
+{', '.join(result['inputs'])}. Rows: {rows['bronze']} read, {rows['quarantined']} quarantined,
+{rows['train']} train, {rows['test']} held out.
+
+Then scikit-learn `Ridge(alpha={result['alpha']})` on that same split (bench/python/regression.py), twice:
+
+- **gold inputs**: fitted on the gold layer's encoded `train.parquet`, scored on `test.parquet`: the
+  very numbers the Rust model saw, so only the solver differs;
+- **own pipeline**: a scikit-learn `Pipeline` (numeric: `SimpleImputer(median)` + `StandardScaler`;
+  categorical: `SimpleImputer(most_frequent)` + `OneHotEncoder` over the declared categories; then
+  `Ridge`) fitted on the raw training rows, scored on the raw held-out rows (`gold/test_raw.parquet`).
+  The raw training rows are silver minus the held-out rows; their targets equal `train.parquet`'s,
+  row for row, and the split drawn again from the seed (quantile bins, SplitMix64) is
+  {"the same" if result["split"]["redrawn_from_seed_matches"] else "**not the same** (regression.py's copy of the split no longer follows gold.rs; the comparison itself still uses gold's split)"}.
+
+| held-out ({r['rows']} rows) | R^2 | RMSE{unit} | MAE{unit} |
+|---|---:|---:|---:|
+{line("generated project (Rust)", r)}
+{line("scikit-learn Ridge, gold inputs", g)}
+{line("scikit-learn Pipeline + Ridge, raw rows", f)}
+{diff("difference, gold inputs - Rust", g)}
+{diff("difference, own pipeline - Rust", f)}
+
+Both minimise `|y - Xw - b|^2 + alpha |w|^2` with an unpenalised intercept and solve it exactly (Rust
+by Cholesky, scikit-learn's solver `{g.get('solver', '?')}`), {"so they agree to rounding" if agree else "**yet they disagree**"}: the held-out
+predictions differ by at most {g['max_abs_prediction_difference']:.1e} (gold inputs) and
+{f['max_abs_prediction_difference']:.1e} (own pipeline), the coefficients by
+{g['max_abs_coefficient_difference']:.1e} and {f['max_abs_coefficient_difference']:.1e}, and
+scikit-learn's own encoding of the rows differs from gold's by at most
+{max(f['max_abs_encoded_train_difference'], f['max_abs_encoded_test_difference']):.1e}. Python
+{v['python']}, scikit-learn {v['scikit-learn']}, numpy {v['numpy']}, pandas {v['pandas']}, pyarrow
+{v['pyarrow']}. Time: the three Rust steps {sum(r['steps'].values()):.2f} s, the comparison script
+{result['python_seconds']:.2f} s.
+"""
 
 
 def cmd_report(args):
@@ -520,6 +636,8 @@ def cmd_report(args):
     if venv:
         detail.append(f"pip: {venv['python']}, site-packages {venv['site_packages_bytes'] / 1e6:.0f} MB after install.")
 
+    regression = regression_section(load(args, "regression"))
+
     text = f"""# Benchmark results
 
 Generated by `make -C bench all` (bench/run.py) on {datetime.date.today().isoformat()}, from commit
@@ -536,7 +654,7 @@ Ratios are "how many times better the generated project is" (Python time / Rust 
 throughput / Python throughput, ...). What each number measures, and what
 each side does and does not do: [bench/README.md](README.md).
 {chr(10).join(detail)}
-
+{regression}
 ## Machine
 
 {m['cpu']}, {m['nproc']} CPUs, {m['memory']} RAM, {m['kernel']}, {m['rustc']}.
@@ -563,7 +681,8 @@ make -C bench all   # ROWS={args.rows} REPS={args.reps} API_SECONDS={args.api_se
 
 def main():
     parser = argparse.ArgumentParser(description="Rust template vs Python reference benchmark")
-    parser.add_argument("command", choices=["project", "build", "venv", "data", "pipelines", "api", "report"])
+    parser.add_argument("command", choices=["project", "build", "venv", "data", "pipelines", "api", "regression",
+                                            "report"])
     parser.add_argument("--work-dir", default=os.path.join(REPO, "target", "bench"))
     parser.add_argument("--cargo-target-dir", default=os.path.join(REPO, "target", "bench-cold"))
     parser.add_argument("--venv", default=os.path.join(REPO, "target", "bench-venv"))

@@ -25,6 +25,10 @@ pub mod evaluation;
 pub mod features;
 /// SVG figures and the markdown report.
 pub mod reports;
+{%- if mlflow %}
+/// MLflow experiment tracking{% if api %} and model registry{% endif %} for the pipeline binaries (MLFLOW_TRACKING_URI).
+pub mod tracking;
+{%- endif %}
 /// Learning algorithms: logistic and ridge regression, and a decision tree for classes or numbers.
 pub mod training;
 /// Settings, logging, paths, hashing, atomic writes and timestamps.

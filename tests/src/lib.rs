@@ -368,7 +368,7 @@ fn kept(path: &str, options: &Options) -> bool {
     if under("src/notebooks") || under("docs/src/notebooks.md") {
         keep &= options.notebooks;
     }
-    if under("tracking") || under("docs/src/tracking.md") {
+    if under("tracking") || under("src/tracking.rs") || under("docs/src/tracking.md") {
         keep &= options.tracking == "mlflow";
     }
     if [
@@ -459,4 +459,50 @@ pub fn run(dir: &Path, program: &str, args: &[&str]) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// A `make` target left running in the background (a server), its output in `<dir>/<target>.log`,
+/// stopped with its whole process group (make, cargo or Python, and the server) when dropped, even
+/// if the test fails.
+pub struct Background {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Background {
+    /// Starts `make <target>` in `dir` with the shared target dir and `envs` on top.
+    pub fn start(dir: &Path, target: &str, envs: &[(&str, &str)]) -> Self {
+        use std::os::unix::process::CommandExt;
+        let log = dir.join(format!("{target}.log"));
+        let file = std::fs::File::create(&log).expect("log file");
+        let child = with_shared_build(&mut Command::new("make"))
+            .arg(target)
+            .current_dir(dir)
+            .env_remove("RUST_LOG")
+            .envs(envs.iter().copied())
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("make {target} starts: {e}"));
+        Self { child, log }
+    }
+
+    /// What the target printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Whether `make` is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.child.wait();
+    }
 }

@@ -118,7 +118,10 @@ fn the_dvc_pipeline_reproduces_skips_and_restores_through_a_remote() {
     // Deleted layers come back from the remote, byte for byte as dvc.lock recorded them.
     let gold_manifest = dir.join("src/datasets/gold/manifest.json");
     let before = std::fs::read(&gold_manifest).expect("gold manifest");
-    shell(dir, "rm -rf src/datasets/bronze src/datasets/silver src/datasets/gold");
+    shell(
+        dir,
+        "rm -rf src/datasets/bronze src/datasets/silver src/datasets/gold",
+    );
     shell(dir, "dvc pull");
     assert_eq!(std::fs::read(&gold_manifest).expect("restored"), before);
     let status = shell(dir, "dvc status");
@@ -137,5 +140,9 @@ fn the_dvc_pipeline_reproduces_skips_and_restores_through_a_remote() {
     let metrics = shell(dir, "dvc metrics diff");
     assert!(metrics.contains("metrics.accuracy"), "{metrics}");
     let forced = shell(dir, "dvc repro --force data");
-    assert_eq!(ran(&forced), ["data"], "--force re-runs the stage named: {forced}");
+    assert_eq!(
+        ran(&forced),
+        ["data"],
+        "--force re-runs the stage named: {forced}"
+    );
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use template_tests::{PRESETS, generate_ok, repo_root, run};
+use template_tests::{Background, PRESETS, generate_ok, repo_root, run};
 
 fn generate_preset(name: &str) -> template_tests::Generated {
     let values_file = repo_root().join("examples").join(format!("{name}.toml"));
@@ -141,7 +141,7 @@ fn walk_the_regression_example(dir: &Path) {
 
     if dir.join("api").is_dir() {
         run(dir, "make", &["promote"]);
-        let api = Background::start(dir, "serve");
+        let api = Background::start(dir, "serve", &[]);
         smoke_test(dir, &api);
         let model: serde_json::Value =
             serde_json::from_str(&shell(dir, "curl -s http://127.0.0.1:8080/v1/model"))
@@ -168,43 +168,6 @@ fn schema_body(path: &Path) -> String {
         .skip_while(|line| line.starts_with('#') || line.is_empty())
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// A `make` target left running in the background (a server), stopped with its whole process group
-/// (make, cargo and the server) when dropped, even if the test fails.
-struct Background {
-    child: std::process::Child,
-    log: PathBuf,
-}
-
-impl Background {
-    fn start(dir: &Path, target: &str) -> Self {
-        use std::os::unix::process::CommandExt;
-        let log = dir.join(format!("{target}.log"));
-        let file = std::fs::File::create(&log).expect("log file");
-        let child = template_tests::with_shared_build(&mut Command::new("make"))
-            .arg(target)
-            .current_dir(dir)
-            .env_remove("RUST_LOG")
-            .stdout(file.try_clone().expect("log file"))
-            .stderr(file)
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("make {target} starts: {e}"));
-        Self { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let _ = self.child.wait();
-    }
 }
 
 /// Runs a shell command as a user would type it; returns its stdout.
@@ -271,7 +234,7 @@ fn walk_the_serving_quick_start(dir: &Path) {
     }
     settings.push_str(&format!("API_ADMIN_TOKEN={ADMIN_TOKEN}\n"));
     std::fs::write(&env_file, settings).expect("write config/.env");
-    let api = Background::start(dir, "serve");
+    let api = Background::start(dir, "serve", &[]);
     smoke_test(dir, &api);
     check_the_api_contract(dir);
 
@@ -309,7 +272,7 @@ fn walk_the_serving_quick_start(dir: &Path) {
     );
 
     if dir.join("ui").is_dir() {
-        let ui = Background::start(dir, "ui");
+        let ui = Background::start(dir, "ui", &[]);
         let page = shell(
             dir,
             "for _ in $(seq 600); do curl -sf http://127.0.0.1:3000/ && exit 0; sleep 1; done; exit 1",
@@ -515,7 +478,7 @@ fn walk_the_own_data_section(dir: &Path) {
 
     if dir.join("api").is_dir() {
         run(dir, "make", &["promote"]);
-        let api = Background::start(dir, "serve");
+        let api = Background::start(dir, "serve", &[]);
         smoke_test(dir, &api);
         let answer: serde_json::Value = serde_json::from_str(&shell(
             dir,

@@ -3,10 +3,9 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use {{crate_name}}::data::schema::RecordError;
+use {{crate_name}}_service::wire::{BatchItemError, ErrorBody};
 
 /// A request the API refuses, or a failure it reports.
 #[derive(Debug, thiserror::Error)]
@@ -54,40 +53,9 @@ pub enum ApiError {
     Status { status: StatusCode, message: String },
 }
 
-/// One invalid record of a batch.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BatchItemError {
-    /// Position of the record in `records` (0-based).
-    pub index: usize,
-    /// Machine-readable reason.
-    pub error: String,
-    pub field: String,
-    pub message: String,
-}
-
-/// The body of every error response.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Machine-readable reason, e.g. `missing_field`, `out_of_range`, `malformed_json`.
-    #[schema(example = "unknown_category")]
-    pub error: String,
-    /// What went wrong, in one sentence.
-    #[schema(
-        example = "field `island`: unknown category `Atlantis` (allowed: Biscoe, Dream, Torgersen)"
-    )]
-    pub message: String,
-    /// The offending field, when one is at fault.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "island")]
-    pub field: Option<String>,
-    /// Batch requests: every invalid record.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<BatchItemError>,
-}
-
 impl ApiError {
     /// The HTTP status: 4xx for anything the client can fix.
-    pub fn status(&self) -> StatusCode {
+    fn status(&self) -> StatusCode {
         match self {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -107,6 +75,7 @@ impl ApiError {
         }
     }
 
+    /// The body's `error`: a stable, machine-readable code.
     fn code(&self) -> String {
         match self {
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -115,7 +84,7 @@ impl ApiError {
             Self::MalformedJson { .. } => "malformed_json",
             Self::Shape { .. } => "wrong_shape",
             Self::UnknownField { .. } => "unknown_field",
-            Self::InvalidRecord(err) => return record_error_code(err),
+            Self::InvalidRecord(err) => record_error_code(err),
             Self::InvalidBatch { .. } => "invalid_records",
             Self::BatchSize { .. } => "batch_size",
             Self::AdminDisabled => "admin_disabled",
@@ -144,7 +113,7 @@ impl ApiError {
     }
 
     /// The JSON body of this error.
-    pub fn body(&self) -> ErrorBody {
+    fn body(&self) -> ErrorBody {
         ErrorBody {
             error: self.code(),
             message: self.to_string(),
@@ -155,14 +124,29 @@ impl ApiError {
             },
         }
     }
+
+    /// This error as the entry of record `index` in a batch's `errors`.
+    pub fn in_batch(&self, index: usize) -> BatchItemError {
+        BatchItemError {
+            index,
+            error: self.code(),
+            field: self.field().unwrap_or_default(),
+            message: self.to_string(),
+        }
+    }
 }
 
-/// The `error` tag the library gives a record error (`missing_field`, `out_of_range`, ...).
-pub fn record_error_code(err: &RecordError) -> String {
-    serde_json::to_value(err)
-        .ok()
-        .and_then(|value| value.get("error")?.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "invalid_field".to_owned())
+/// The API's code for a record error. Spelled out rather than taken from the library's serde
+/// tags: the codes are the API's contract, which renaming a library variant must not change.
+fn record_error_code(err: &RecordError) -> &'static str {
+    match err {
+        RecordError::MissingField { .. } => "missing_field",
+        RecordError::WrongType { .. } => "wrong_type",
+        RecordError::NotANumber { .. } => "not_a_number",
+        RecordError::NotFinite { .. } => "not_finite",
+        RecordError::OutOfRange { .. } => "out_of_range",
+        RecordError::UnknownCategory { .. } => "unknown_category",
+    }
 }
 
 impl IntoResponse for ApiError {

@@ -13,6 +13,7 @@ use {{crate_name}}::artifact::{ArtifactError, CHECKSUMS_FILE, Model};
 use {{crate_name}}::data::target::Task;
 use {{crate_name}}::features::Step;
 use {{crate_name}}::utils::hashing;
+use {{crate_name}}_service::wire::ModelRef;
 
 /// A model could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +42,7 @@ pub struct ServedModel {
 
 impl ServedModel {
     /// Loads and verifies the model in `dir` (see [`resolve_model_dir`]).
-    pub fn load(dir: &Path) -> Result<Self, LoadError> {
+    fn load(dir: &Path) -> Result<Self, LoadError> {
         let dir = resolve_model_dir(dir);
         let fail = |source: ArtifactError| {
             let hint = if matches!(source, ArtifactError::Missing { .. }) {
@@ -95,9 +96,22 @@ impl ServedModel {
     }
 }
 
-/// `dir` itself if it holds a model; else `dir/current` if that does (the core library's
-/// `promote_model` installs into `api/models/current`, `make promote` into `api/models`).
-pub fn resolve_model_dir(dir: &Path) -> PathBuf {
+/// Answers name the model that gave them.
+impl From<&ServedModel> for ModelRef {
+    fn from(served: &ServedModel) -> Self {
+        Self {
+            name: served.name().to_owned(),
+            version: served.version().to_owned(),
+            checksum: served.checksum.clone(),
+        }
+    }
+}
+
+/// `dir` itself if it holds a model; else `dir/current` if that does. `make promote`
+/// (`promote_model`) installs into `api/models/current` while API_MODEL_DIR defaults to
+/// `api/models`, which the container image copies whole; a trained model's own directory can be
+/// served as it is.
+fn resolve_model_dir(dir: &Path) -> PathBuf {
     let nested = dir.join("current");
     if !dir.join(CHECKSUMS_FILE).exists() && nested.join(CHECKSUMS_FILE).exists() {
         nested
@@ -123,13 +137,11 @@ fn example_record(model: &Model) -> Map<String, Value> {
         .collect()
 }
 
-/// What a successful reload replaced.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct Reloaded {
-    pub previous_version: String,
-    pub previous_checksum: String,
-    pub version: String,
-    pub checksum: String,
+/// A successful reload: the model it replaced and the one now served.
+#[derive(Debug)]
+pub struct Swapped {
+    pub previous: Arc<ServedModel>,
+    pub current: Arc<ServedModel>,
 }
 
 /// Holds the current model; cheap to share across requests.
@@ -142,18 +154,14 @@ pub struct ModelStore {
 }
 
 impl ModelStore {
-    /// Loads the model in `dir`; fails if it is missing or does not verify.
+    /// Loads the model in `dir`, which later reloads read again; fails if it is missing or does
+    /// not verify.
     pub fn open(dir: &Path) -> Result<Self, LoadError> {
-        Ok(Self::new(dir, ServedModel::load(dir)?))
-    }
-
-    /// Serves `model`; later reloads read `dir`.
-    pub fn new(dir: &Path, model: ServedModel) -> Self {
-        Self {
+        Ok(Self {
             dir: dir.to_owned(),
-            current: RwLock::new(Arc::new(model)),
+            current: RwLock::new(Arc::new(ServedModel::load(dir)?)),
             reloading: Mutex::new(()),
-        }
+        })
     }
 
     /// The model to use for one request.
@@ -164,18 +172,13 @@ impl ModelStore {
 
     /// Loads the model directory again and swaps it in if it verifies; otherwise keeps the current
     /// model and returns why. Blocking (file I/O): call it from a blocking thread.
-    pub fn reload(&self) -> Result<Reloaded, LoadError> {
+    pub fn reload(&self) -> Result<Swapped, LoadError> {
         let _guard = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
-        let fresh = Arc::new(ServedModel::load(&self.dir)?);
+        let current = Arc::new(ServedModel::load(&self.dir)?);
         let previous = std::mem::replace(
             &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
-            Arc::clone(&fresh),
+            Arc::clone(&current),
         );
-        Ok(Reloaded {
-            previous_version: previous.version().to_owned(),
-            previous_checksum: previous.checksum.clone(),
-            version: fresh.version().to_owned(),
-            checksum: fresh.checksum.clone(),
-        })
+        Ok(Swapped { previous, current })
     }
 }

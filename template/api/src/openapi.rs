@@ -1,33 +1,48 @@
-//! The OpenAPI document. Routes and response types are described by utoipa's derive macros; the
+//! The OpenAPI document and the docs: `GET /openapi.json`, the Swagger UI at `/docs/`, and `/`
+//! redirecting there. Routes and response types are described by utoipa's derive macros; the
 //! request record and the task-dependent answers (`Prediction`, `BatchPrediction`,
 //! `HeldOutMetrics`) are generated at run time from the served model, so the docs always show the
 //! real field names, kinds, categories and ranges, and a class or a number as the model predicts,
 //! even after a reload.
 
-use crate::error::{BatchItemError, ErrorBody};
-use crate::model::{Reloaded, ServedModel};
-use crate::routes::{self, BatchResponse, FieldInfo, ModelInfo, ModelRef, Status, TaskKind};
+use crate::model::ServedModel;
+use crate::routes::admin::{self, Reloaded};
+use crate::routes::model;
+use crate::routes::operations::{self, Status};
+use crate::routes::predict::{self, BatchResponse};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Redirect;
+use axum::routing::get;
+use axum::{Json, Router};
 use utoipa::OpenApi;
 use utoipa::openapi::schema::{
     AdditionalProperties, AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Required};
+use utoipa_swagger_ui::SwaggerUi;
 
 use {{crate_name}}::data::schema::ColumnKind;
 use {{crate_name}}::data::target::Task;
+use {{crate_name}}_service::wire::BatchItemError;
+use {{crate_name}}_service::wire::ErrorBody;
+use {{crate_name}}_service::wire::FieldInfo;
+use {{crate_name}}_service::wire::ModelInfo;
+use {{crate_name}}_service::wire::ModelRef;
+use {{crate_name}}_service::wire::TaskKind;
 
 #[derive(OpenApi)]
 #[openapi(
     info(description = "Predictions from the promoted model. Errors are JSON: `error` (a code), `message` and, when one field is at fault, `field`."),
     paths(
-        routes::predict,
-        routes::predict_batch,
-        routes::model_info,
-        routes::health,
-        routes::ready,
-        routes::metrics,
-        routes::reload,
+        predict::predict,
+        predict::predict_batch,
+        model::model_info,
+        operations::health,
+        operations::ready,
+        operations::metrics,
+        admin::reload,
     ),
     components(schemas(
         BatchResponse,
@@ -48,8 +63,20 @@ use {{crate_name}}::data::target::Task;
 )]
 struct ApiDoc;
 
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::temporary("/docs/") }))
+        .route("/openapi.json", get(openapi_json))
+        // The docs page fetches /openapi.json, which always describes the current model.
+        .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json")))
+}
+
+async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(document(&state.models.current(), state.max_batch))
+}
+
 /// The OpenAPI document for the currently served model; a batch holds 1 to `max_batch` records.
-pub fn document(served: &ServedModel, max_batch: usize) -> utoipa::openapi::OpenApi {
+fn document(served: &ServedModel, max_batch: usize) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.title = format!("{} model API", served.name());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -111,22 +138,7 @@ pub fn document(served: &ServedModel, max_batch: usize) -> utoipa::openapi::Open
     doc
 }
 
-/// `BatchResponse.predictions`: the items' schema depends on the served model.
-pub(crate) fn batch_predictions() -> RefOr<Schema> {
-    ArrayBuilder::new()
-        .items(Ref::from_schema_name("BatchPrediction"))
-        .description(Some(
-            "One prediction per record, in the order of the request.",
-        ))
-        .into()
-}
-
-/// `ModelInfo.metrics`: which metrics depends on the served model's task.
-pub(crate) fn held_out_metrics() -> Ref {
-    Ref::from_schema_name("HeldOutMetrics")
-}
-
-/// Adds what the served model predicts for one record (see [`routes::Predicted`]) and the echoed
+/// Adds what the served model predicts for one record (`wire::Predicted`) and the echoed
 /// identifiers to `object`: a class with every class's probability, or a number with its unit.
 fn outcome_properties(object: ObjectBuilder, served: &ServedModel) -> ObjectBuilder {
     let object = match served.model.metadata.task() {

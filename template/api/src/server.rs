@@ -1,8 +1,9 @@
 //! Running the server: binding, signals (SIGTERM/Ctrl-C to stop, SIGHUP to reload) and shutdown.
 
+use crate::app::app;
 use crate::config::Config;
 use crate::model::ModelStore;
-use crate::routes::{self, AppState};
+use crate::state::AppState;
 use anyhow::Context;
 use std::future::Future;
 use std::time::Duration;
@@ -50,9 +51,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = routes::router(config, state.clone());
     let drain = config.drain_period();
-    axum::serve(listener, app)
+    axum::serve(listener, app(config, state.clone()))
         .with_graceful_shutdown(async move {
             shutdown.await;
             state.start_draining();
@@ -91,6 +91,6 @@ async fn upkeep(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tick.tick().await;
-        state.metrics().run_upkeep();
+        state.metrics.run_upkeep();
     }
 }

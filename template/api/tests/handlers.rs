@@ -11,11 +11,15 @@ use common::{ADELIE, GENTOO, HEAVY_GENTOO, LIGHT_ADELIE, save_model, save_regres
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
+use {{crate_name}}_api::app::app;
 use {{crate_name}}_api::config::Config;
 use {{crate_name}}_api::model::ModelStore;
-use {{crate_name}}_api::routes::{AppState, router};
+use {{crate_name}}_api::state::AppState;
 
 /// A served model in its own directory, with the settings given as flags.
 struct Server {
@@ -42,7 +46,7 @@ fn serve(save: fn(&Path, &str), flags: &[&str]) -> Server {
     let config = Config::try_parse_from(args).unwrap();
     let state = AppState::new(&config, ModelStore::open(dir.path()).unwrap());
     Server {
-        app: router(&config, state.clone()),
+        app: app(&config, state.clone()),
         state,
         dir,
     }
@@ -829,25 +833,55 @@ async fn a_reload_that_fails_verification_keeps_the_old_model() {
     );
 }
 
+/// Clients predict in a loop while the model is reloaded again and again; every answer must be a
+/// success. Predictions must be seen completing while a reload request is being answered, else the
+/// test would prove nothing, so it reloads until three reloads had such company.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn predictions_never_fail_while_models_are_reloaded() {
     let s = server(&["--admin-token", "s3cret"]);
-    let requests: Vec<_> = (0..200)
+    let answered = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
         .map(|_| {
-            let app = s.app.clone();
-            tokio::spawn(async move { post_json(&app, "/v1/predict", GENTOO).await })
+            let (app, answered, stop) = (s.app.clone(), Arc::clone(&answered), Arc::clone(&stop));
+            tokio::spawn(async move {
+                while !stop.load(Ordering::SeqCst) {
+                    let reply = post_json(&app, "/v1/predict", GENTOO).await;
+                    if reply.status != StatusCode::OK || reply.json()["prediction"] != "Gentoo" {
+                        return Err(format!("{}: {}", reply.status, reply.text));
+                    }
+                    answered.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(())
+            })
         })
         .collect();
-    for version in ["2.0.0", "3.0.0", "4.0.0"] {
-        save_model(s.dir.path(), version);
-        assert_eq!(reload(&s.app, Some("s3cret")).await.status, StatusCode::OK);
-    }
-    for request in requests {
-        let reply = request.await.unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut reloads, mut overlapped) = (0, 0);
+    // A client that stopped has met a failure, reported below.
+    while overlapped < 3 && Instant::now() < deadline && !clients.iter().any(|c| c.is_finished()) {
+        reloads += 1;
+        save_model(s.dir.path(), &format!("{}.0.0", reloads + 1));
+        let before = answered.load(Ordering::SeqCst);
+        let reply = reload(&s.app, Some("s3cret")).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        assert_eq!(reply.json()["prediction"], "Gentoo");
+        if answered.load(Ordering::SeqCst) > before {
+            overlapped += 1;
+        }
     }
-    assert_eq!(get(&s.app, "/v1/model").await.json()["version"], "4.0.0");
+    stop.store(true, Ordering::SeqCst);
+    for client in clients {
+        if let Err(failure) = client.await.unwrap() {
+            panic!("a prediction failed while models were reloaded: {failure}");
+        }
+    }
+    assert!(
+        overlapped == 3,
+        "only {overlapped} of {reloads} reloads overlapped a prediction"
+    );
+    let served = get(&s.app, "/v1/model").await.json();
+    assert_eq!(served["version"], format!("{}.0.0", reloads + 1));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! What the model API and the web UI have in common as HTTP services, so both binaries start, read
-//! their settings, log, answer health checks and stop the same way. It holds no model and no HTTP
-//! framework: the UI depends on it without building the core library. Settings are loaded and
-//! parsed by the settings crate, as in the batch binaries.
+//! their settings, log, answer health checks and stop the same way, and speak the same JSON. It
+//! holds no model and no HTTP framework: the UI depends on it without building the core library.
+//! Settings are loaded and parsed by the settings crate, as in the batch binaries.
 //!
 //! | module | job |
 //! |---|---|
@@ -9,6 +9,7 @@
 //! | [`healthcheck`] | `--healthcheck`: GET /health with the standard library, for images without curl |
 //! | [`logging`] | the stderr log subscriber |
 //! | [`shutdown`] | the signals that stop a server gracefully |
+//! | [`wire`] | the JSON the API answers and the UI reads (OpenAPI schemas with feature `openapi`) |
 //! | `testing` | (feature `testing`) the end-to-end tests' HTTP client and process control |
 
 pub mod healthcheck;
@@ -17,5 +18,6 @@ pub mod shutdown;
 pub mod startup;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod wire;
 
 pub use startup::{Settings, main};

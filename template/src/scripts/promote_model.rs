@@ -5,6 +5,9 @@ use clap::Parser;
 use std::process::ExitCode;
 
 use {{crate_name}}::artifact::{self, GateVerdict, PromoteError};
+{%- if mlflow %}
+use {{crate_name}}::tracking;
+{%- endif %}
 use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::logging;
 
@@ -15,6 +18,12 @@ use {{crate_name}}::utils::logging;
 /// must be about this exact model and its held-out test split, and hold it to thresholds at least
 /// as strict as the configured GATE_MIN_*. Otherwise nothing is copied and the exit code is 1.
 /// The previous promoted model is replaced in one step, so the API never sees a partial copy.
+{%- if mlflow %}
+///
+/// With MLFLOW_TRACKING_URI set, the model is also registered in MLflow as a version of
+/// MLFLOW_REGISTERED_MODEL, from its training run's artifacts, and MLFLOW_ALIAS points at it. The
+/// server is reached, and the model's run found, before anything is copied.
+{%- endif %}
 #[derive(Parser)]
 #[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
@@ -28,6 +37,12 @@ struct Cli {
     allow_failed_gate: bool,
     #[command(flatten)]
     gate: config::GateSettings,
+{%- if mlflow %}
+    #[command(flatten)]
+    tracking: config::TrackingServer,
+    #[command(flatten)]
+    registry: config::RegistrySettings,
+{%- endif %}
     #[command(flatten)]
     log: config::LogSettings,
 }
@@ -41,6 +56,12 @@ fn run(cli: Cli) -> Result<()> {
     let source = cli.model.model_dir();
     let target = cli.target.to;
     let thresholds = cli.gate.thresholds();
+{%- if mlflow %}
+    let registration = match &cli.tracking.tracking_uri {
+        Some(uri) => Some(tracking::prepare_registration(uri, &source)?),
+        None => None,
+    };
+{%- endif %}
     let promoted = artifact::promote(&source, &target, &thresholds, cli.allow_failed_gate)
         .map_err(|err| match err {
             PromoteError::Gate(refusal) => anyhow::anyhow!(
@@ -92,5 +113,24 @@ fn run(cli: Cli) -> Result<()> {
         "checksum {} (the API reports it as the model's checksum)",
         promoted.checksum
     );
+{%- if mlflow %}
+    if let Some(registration) = registration {
+        let registry = &cli.registry;
+        let registered =
+            registration.register(&promoted, &registry.registered_model, &registry.alias)?;
+        println!(
+            "MLflow: {} version {} ({}), alias {}: {}",
+            registered.name,
+            registered.version,
+            if registered.created {
+                "registered"
+            } else {
+                "already registered"
+            },
+            registered.alias,
+            registered.url
+        );
+    }
+{%- endif %}
     Ok(())
 }

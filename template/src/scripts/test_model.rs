@@ -9,6 +9,9 @@ use {{crate_name}}::artifact::{self, Model};
 use {{crate_name}}::data::gold;
 use {{crate_name}}::evaluation::GateReport;
 use {{crate_name}}::evaluation::{self, GateRecord, Metrics};
+{%- if mlflow %}
+use {{crate_name}}::tracking;
+{%- endif %}
 use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{fs, logging, paths, time};
 
@@ -18,6 +21,9 @@ use {{crate_name}}::utils::{fs, logging, paths, time};
 /// confusion matrix; a regression's R^2, RMSE and MAE), and writes
 /// reports/metrics.json and the verdict, gate.json, into the model directory (promotion checks it).
 /// Exit code 1 means the gate failed (or the model could not be evaluated).
+{%- if mlflow %}
+/// With MLFLOW_TRACKING_URI set, the verdict is also logged to the model's MLflow run.
+{%- endif %}
 #[derive(Parser)]
 #[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
@@ -25,6 +31,10 @@ struct Cli {
     gate: config::GateSettings,
     #[command(flatten)]
     step: config::ModelStep,
+{%- if mlflow %}
+    #[command(flatten)]
+    tracking: config::TrackingServer,
+{%- endif %}
 }
 
 #[derive(Serialize)]
@@ -105,6 +115,13 @@ fn run(cli: Cli) -> Result<()> {
         "gate result written to {}",
         model_dir.join(artifact::GATE_FILE).display()
     );
+{%- if mlflow %}
+    // Logged before a failed gate stops the step: a failure is worth recording too.
+    if let Some(uri) = &cli.tracking.tracking_uri {
+        let run = tracking::log_gate(uri, &model_dir, &record)?;
+        println!("gate result logged to MLflow run {}", run.run_id);
+    }
+{%- endif %}
     if !gate.passed {
         bail!("quality gate failed: {}", gate.failures());
     }

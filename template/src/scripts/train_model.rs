@@ -1,10 +1,18 @@
 //! train_model: fits a model on the gold training split and writes `src/models/<name>-<version>/`.
+{%- if mlflow %}
+//! With MLFLOW_TRACKING_URI set, it also logs the training as an MLflow run (see `tracking`).
+{%- endif %}
 
 use anyhow::Result;
 use clap::Parser;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use {{crate_name}}::data::gold;
+use {{crate_name}}::Model;
+use {{crate_name}}::data::gold::{self, GoldData};
+{%- if mlflow %}
+use {{crate_name}}::tracking;
+{%- endif %}
 use {{crate_name}}::training;
 use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{logging, paths};
@@ -19,6 +27,12 @@ struct Cli {
     model: config::ModelId,
     #[command(flatten)]
     datasets: config::DatasetsDir,
+{%- if mlflow %}
+    #[command(flatten)]
+    tracking: config::TrackingServer,
+    #[command(flatten)]
+    experiment: config::TrackingExperiment,
+{%- endif %}
     #[command(flatten)]
     log: config::LogSettings,
 }
@@ -29,6 +43,59 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     cli.log.init();
+{%- if mlflow %}
+    // Started before training, so an unreachable tracking server stops the step before any work.
+    let run_name = format!("{}-{}", cli.model.name, cli.model.model_version);
+    let tracked = match &cli.tracking.tracking_uri {
+        Some(uri) => Some(tracking::start_run(
+            uri,
+            &cli.experiment.experiment,
+            &run_name,
+        )?),
+        None => None,
+    };
+    let trained = train(&cli);
+    if let (Some(run), Err(_)) = (&tracked, &trained) {
+        run.fail();
+    }
+    let (model, dir, data) = trained?;
+{%- else %}
+    let (model, dir, _) = train(&cli)?;
+{%- endif %}
+
+    let headline: Vec<String> = model
+        .metadata
+        .metrics
+        .headline()
+        .iter()
+        .map(|(metric, value)| format!("{metric} {value:.4}"))
+        .collect();
+    tracing::info!(dir = %dir.display(), metrics = %headline.join(", "), "model saved");
+    println!(
+        "{} {} trained on {} rows: test {} -> {}",
+        model.metadata.algorithm,
+        model.metadata.task().describe(),
+        model.metadata.train_rows,
+        headline.join(", "),
+        dir.display()
+    );
+{%- if mlflow %}
+    if let Some(run) = tracked {
+        let gold_dir = paths::gold(&cli.datasets.datasets_dir);
+        let record = run.finish(&model, &dir, &data, &gold_dir)?;
+        println!(
+            "logged to MLflow run {} in experiment {}: {}",
+            record.run_id,
+            cli.experiment.experiment,
+            record.url()
+        );
+    }
+{%- endif %}
+    Ok(())
+}
+
+/// Loads gold, fits the model and saves it; returns it with its directory and the data.
+fn train(cli: &Cli) -> Result<(Model, PathBuf, GoldData)> {
     let hyperparameters = cli.training.hyperparameters();
     let bar = logging::progress_bar(3, "train_model");
     bar.set_message("load gold");
@@ -49,22 +116,5 @@ fn run(cli: Cli) -> Result<()> {
     let dir = cli.model.model_dir();
     model.save(&dir)?;
     bar.finish_and_clear();
-
-    let headline: Vec<String> = model
-        .metadata
-        .metrics
-        .headline()
-        .iter()
-        .map(|(metric, value)| format!("{metric} {value:.4}"))
-        .collect();
-    tracing::info!(dir = %dir.display(), metrics = %headline.join(", "), "model saved");
-    println!(
-        "{} {} trained on {} rows: test {} -> {}",
-        model.metadata.algorithm,
-        model.metadata.task().describe(),
-        model.metadata.train_rows,
-        headline.join(", "),
-        dir.display()
-    );
-    Ok(())
+    Ok((model, dir, data))
 }

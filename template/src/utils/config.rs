@@ -27,6 +27,13 @@ use {{crate_name}}_settings::parse_non_negative;
 use {{crate_name}}_settings::parse_non_negative_number;
 use {{crate_name}}_settings::parse_positive;
 use {{crate_name}}_settings::parse_unit_interval;
+{%- if mlflow %}
+{%- if api %}
+use {{crate_name}}_tracking::settings::parse_alias;
+{%- endif %}
+use {{crate_name}}_tracking::settings::parse_experiment_name;
+use {{crate_name}}_tracking::settings::parse_tracking_uri;
+{%- endif %}
 
 /// The `after_help` of every binary: where the settings come from.
 pub use {{crate_name}}_settings::PRECEDENCE;
@@ -50,6 +57,13 @@ pub fn all_settings() -> Command {
     let command = GateSettings::augment_args(command);
 {%- if api %}
     let command = PromoteTarget::augment_args(command);
+{%- endif %}
+{%- if mlflow %}
+    let command = TrackingServer::augment_args(command);
+    let command = TrackingExperiment::augment_args(command);
+{%- if api %}
+    let command = RegistrySettings::augment_args(command);
+{%- endif %}
 {%- endif %}
     PredictInput::augment_args(command)
 }
@@ -381,6 +395,63 @@ pub struct PromoteTarget {
     pub to: PathBuf,
 }
 {%- endif %}
+{%- if mlflow %}
+
+/// The MLflow tracking server (`train_model`, `test_model`{% if api %}, `promote_model`{% endif %}).
+#[derive(Debug, Clone, Args)]
+pub struct TrackingServer {
+    /// MLflow tracking server to log to, http(s)://host:port [default: none, no tracking]
+    #[arg(
+        long,
+        env = "MLFLOW_TRACKING_URI",
+        value_name = "MLFLOW_TRACKING_URI",
+        value_parser = parse_tracking_uri
+    )]
+    pub tracking_uri: Option<String>,
+}
+
+/// The MLflow experiment of the training runs (`train_model`).
+#[derive(Debug, Clone, Args)]
+pub struct TrackingExperiment {
+    /// MLflow experiment to log training runs to, created if missing [default: the package name]
+    #[arg(
+        long = "experiment",
+        env = "MLFLOW_EXPERIMENT_NAME",
+        value_name = "MLFLOW_EXPERIMENT_NAME",
+        default_value = env!("CARGO_PKG_NAME"),
+        hide_default_value = true,
+        value_parser = parse_experiment_name
+    )]
+    pub experiment: String,
+}
+{%- if api %}
+
+/// Where `promote_model` registers the promoted model in MLflow's model registry.
+#[derive(Debug, Clone, Args)]
+pub struct RegistrySettings {
+    /// Registered model that promoted models become versions of: letters, digits, `-` or `_`
+    /// [default: the package name]
+    #[arg(
+        long,
+        env = "MLFLOW_REGISTERED_MODEL",
+        value_name = "MLFLOW_REGISTERED_MODEL",
+        default_value = env!("CARGO_PKG_NAME"),
+        hide_default_value = true,
+        value_parser = parse_model_name
+    )]
+    pub registered_model: String,
+    /// Alias of the registered model that points at the promoted version
+    #[arg(
+        long,
+        env = "MLFLOW_ALIAS",
+        value_name = "MLFLOW_ALIAS",
+        default_value = "champion",
+        value_parser = parse_alias
+    )]
+    pub alias: String,
+}
+{%- endif %}
+{%- endif %}
 
 /// Where the dataset comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -450,6 +521,16 @@ mod tests {
         assert_eq!(defaults::<CsvDelimiter>().delimiter, b',');
         assert_eq!(defaults::<LogSettings>().log_filter, "info");
         assert_eq!(defaults::<PredictInput>().input, None);
+{%- if mlflow %}
+        assert_eq!(defaults::<TrackingServer>().tracking_uri, None);
+        let experiment: TrackingExperiment = defaults();
+        assert_eq!(experiment.experiment, env!("CARGO_PKG_NAME"));
+{%- if api %}
+        let registry: RegistrySettings = defaults();
+        assert_eq!(registry.registered_model, env!("CARGO_PKG_NAME"));
+        assert_eq!(registry.alias, "champion");
+{%- endif %}
+{%- endif %}
     }
 
     #[test]
@@ -472,6 +553,13 @@ mod tests {
         assert_eq!(training.algorithm, Algorithm::DecisionTree);
         let model = ModelChoice::from_arg_matches(&parse(&["--model-dir", "m"]).unwrap()).unwrap();
         assert_eq!(model.model_dir(), Path::new("m"));
+{%- if mlflow %}
+        let server = TrackingServer::from_arg_matches(
+            &parse(&["--tracking-uri", "http://mlflow:5000/"]).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(server.tracking_uri.as_deref(), Some("http://mlflow:5000"));
+{%- endif %}
     }
 
     #[test]
@@ -518,6 +606,22 @@ mod tests {
             (&["--max-mae", "x"], "GATE_MAX_MAE", "from 0 up"),
             (&["--log", "loud=very"], "RUST_LOG", "a log filter"),
             (&["--source", ""], "DATA_SOURCE", "`sample`"),
+{%- if mlflow %}
+            (
+                &["--tracking-uri", "localhost:5000"],
+                "MLFLOW_TRACKING_URI",
+                "http(s):// URL",
+            ),
+            (&["--experiment", " "], "MLFLOW_EXPERIMENT_NAME", "1 to 500"),
+{%- if api %}
+            (
+                &["--registered-model", "a/b"],
+                "MLFLOW_REGISTERED_MODEL",
+                "letters, digits",
+            ),
+            (&["--alias", "latest"], "MLFLOW_ALIAS", "MLflow reserves"),
+{%- endif %}
+{%- endif %}
         ] {
             let message = parse(args).unwrap_err().to_string();
             assert!(

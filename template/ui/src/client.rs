@@ -6,84 +6,13 @@ use hyper::{Method, Request, StatusCode, header};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// What `GET /v1/model` says about the served model (the parts the page shows).
-#[derive(Debug, Clone, Deserialize)]
-pub struct ModelInfo {
-    pub name: String,
-    pub version: String,
-    pub target: String,
-    /// A classifier's classes, in the order the page draws their bars; empty for a regression.
-    pub classes: Vec<String>,
-    pub fields: Vec<Field>,
-}
-
-/// One input of the model, from which the page builds a form control.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Field {
-    pub name: String,
-    /// `numeric` or `categorical`.
-    pub kind: String,
-    #[serde(default)]
-    pub categories: Option<Vec<String>>,
-    #[serde(default)]
-    pub min: Option<f64>,
-    #[serde(default)]
-    pub max: Option<f64>,
-    #[serde(default)]
-    pub unit: Option<String>,
-    #[serde(default)]
-    pub description: String,
-    /// A typical value, used to pre-fill the form.
-    #[serde(default)]
-    pub default: Value,
-}
-
-/// What `POST /v1/predict` answers.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Prediction {
-    #[serde(flatten)]
-    pub outcome: Outcome,
-    pub model: ModelRef,
-}
-
-/// The predicted class of a classifier, or the predicted number of a regression: the answer's
-/// own form says which, so the page shows what it was given even if the model was just reloaded.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum Outcome {
-    Class {
-        prediction: String,
-        probabilities: BTreeMap<String, f64>,
-    },
-    Value {
-        prediction: f64,
-        /// The target's unit, when the schema gives one.
-        #[serde(default)]
-        unit: Option<String>,
-    },
-}
-
-/// The model that answered a prediction.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ModelRef {
-    pub name: String,
-    pub version: String,
-}
-
-/// The API's JSON error body.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Rejection {
-    pub error: String,
-    pub message: String,
-    #[serde(default)]
-    pub field: Option<String>,
-}
+use {{crate_name}}_service::wire::ErrorBody;
+use {{crate_name}}_service::wire::ModelInfo;
+use {{crate_name}}_service::wire::Prediction;
 
 /// A call to the API that did not produce the expected answer.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +22,7 @@ pub enum ClientError {
     Unreachable { url: String, reason: String },
     /// The API refused the request (4xx) and said why.
     #[error("the model API refused the input: {}", .0.message)]
-    Rejected(Rejection),
+    Rejected(ErrorBody),
     /// Anything else: a 5xx or a body that is not what the API documents.
     #[error("the model API at {url} answered unexpectedly: {reason}")]
     Unexpected { url: String, reason: String },
@@ -119,17 +48,12 @@ impl ApiClient {
         }
     }
 
-    /// The API's base URL, for messages.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     /// The served model and its input fields.
     pub async fn model(&self) -> Result<ModelInfo, ClientError> {
         self.call(Method::GET, "/v1/model", None).await
     }
 
-    /// The prediction for one record (field name -> text as typed; the API parses numbers).
+    /// The prediction for one record (field name -> value).
     pub async fn predict(&self, record: &Map<String, Value>) -> Result<Prediction, ClientError> {
         let body = serde_json::to_vec(record).expect("a JSON map always serialises");
         self.call(Method::POST, "/v1/predict", Some(body)).await
@@ -172,7 +96,7 @@ impl ApiClient {
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|err| unexpected(err.to_string()));
         }
-        match serde_json::from_slice::<Rejection>(&bytes) {
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(rejection) if status.is_client_error() => Err(ClientError::Rejected(rejection)),
             Ok(rejection) => Err(unexpected(format!("{status}: {}", rejection.message))),
             Err(_) => Err(unexpected(status_text(status))),

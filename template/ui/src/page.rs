@@ -6,9 +6,13 @@
 //! `result-prediction` (the class, or the number with its unit), `prob-<class>` (a classifier's
 //! bars) and `model-version`.
 
-use crate::client::{Field, ModelInfo, Outcome, Prediction};
 use std::collections::HashMap;
 use std::fmt::Write;
+
+use {{crate_name}}_service::wire::FieldInfo;
+use {{crate_name}}_service::wire::ModelInfo;
+use {{crate_name}}_service::wire::Predicted;
+use {{crate_name}}_service::wire::Prediction;
 
 const CSS: &str = include_str!("../assets/page.css");
 const JS: &str = include_str!("../assets/page.js");
@@ -144,9 +148,9 @@ impl Page<'_> {
 /// The predicted class with a bar per class probability (in the model's class order), or the
 /// predicted number with its unit.
 fn result(html: &mut String, model: &ModelInfo, prediction: &Prediction) {
-    let shown = match &prediction.outcome {
-        Outcome::Class { prediction, .. } => prediction.clone(),
-        Outcome::Value { prediction, unit } => {
+    let shown = match &prediction.predicted {
+        Predicted::Class { prediction, .. } => prediction.clone(),
+        Predicted::Value { prediction, unit } => {
             let number = round_for_people(*prediction);
             match unit {
                 Some(unit) => format!("{number} {unit}"),
@@ -160,10 +164,10 @@ fn result(html: &mut String, model: &ModelInfo, prediction: &Prediction) {
         escape(&model.target),
         escape(&shown)
     );
-    if let Outcome::Class {
+    if let Predicted::Class {
         prediction,
         probabilities,
-    } = &prediction.outcome
+    } = &prediction.predicted
     {
         html.push_str(
             "<div id=\"probabilities\" role=\"list\" aria-label=\"class probabilities\">\n",
@@ -190,7 +194,7 @@ fn result(html: &mut String, model: &ModelInfo, prediction: &Prediction) {
 }
 
 /// `bill_length_mm` with unit `mm` becomes "Bill length (mm)".
-pub fn label(field: &Field) -> String {
+fn label(field: &FieldInfo) -> String {
     let mut words = field.name.as_str();
     if let Some(unit) = &field.unit {
         words = words
@@ -211,7 +215,7 @@ pub fn label(field: &Field) -> String {
 }
 
 /// The description and the allowed range, under the control.
-fn help(field: &Field) -> String {
+fn help(field: &FieldInfo) -> String {
     let unit = field
         .unit
         .as_deref()
@@ -238,7 +242,7 @@ fn help(field: &Field) -> String {
 }
 
 /// The form's pre-filled text: the API's typical value, rounded for people.
-fn default_text(field: &Field) -> String {
+fn default_text(field: &FieldInfo) -> String {
     match &field.default {
         serde_json::Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), round_for_people),
         serde_json::Value::String(s) => s.clone(),
@@ -258,7 +262,7 @@ fn round_for_people(x: f64) -> String {
 }
 
 /// A class name made safe for an id attribute (letters, digits, `-` and `_`).
-pub fn id_fragment(text: &str) -> String {
+fn id_fragment(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -271,7 +275,7 @@ pub fn id_fragment(text: &str) -> String {
 }
 
 /// Escapes text for HTML content and double-quoted attribute values.
-pub fn escape(text: &str) -> String {
+fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -289,11 +293,15 @@ pub fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::ModelRef;
     use serde_json::json;
+    use std::collections::BTreeMap;
 
-    fn field(name: &str, unit: Option<&str>) -> Field {
-        Field {
+    use {{crate_name}}_service::wire::HeldOutMetrics;
+    use {{crate_name}}_service::wire::ModelRef;
+    use {{crate_name}}_service::wire::TaskKind;
+
+    fn field(name: &str, unit: Option<&str>) -> FieldInfo {
+        FieldInfo {
             name: name.to_owned(),
             kind: "numeric".to_owned(),
             categories: None,
@@ -309,11 +317,17 @@ mod tests {
         ModelInfo {
             name: "penguins".into(),
             version: "1.2.3".into(),
+            algorithm: "logistic_regression".into(),
+            checksum: "abc".into(),
+            created_at: "2025-01-01T00:00:00Z".into(),
+            loaded_at: 0,
             target: "species".into(),
+            task: TaskKind::Classification,
             classes: vec!["Adelie".into(), "Chinstrap".into(), "Gentoo".into()],
+            unit: None,
             fields: vec![
                 field("bill_length_mm", Some("mm")),
-                Field {
+                FieldInfo {
                     kind: "categorical".into(),
                     categories: Some(vec!["Biscoe".into(), "Dream".into()]),
                     min: None,
@@ -322,6 +336,29 @@ mod tests {
                     ..field("island", None)
                 },
             ],
+            identifiers: Vec::new(),
+            missing_values: vec!["NA".into()],
+            metrics: HeldOutMetrics::Classification {
+                accuracy: 0.97,
+                macro_f1: 0.96,
+                test_rows: 69,
+            },
+            training_data_sha256: "def".into(),
+            git_commit: None,
+        }
+    }
+
+    /// What the API answers for `predicted`.
+    fn answer(predicted: Predicted) -> Prediction {
+        Prediction {
+            target: "species".into(),
+            predicted,
+            identifiers: BTreeMap::new(),
+            model: ModelRef {
+                name: "penguins".into(),
+                version: "1.2.3".into(),
+                checksum: "abc".into(),
+            },
         }
     }
 
@@ -387,16 +424,10 @@ mod tests {
     #[test]
     fn result_shows_the_prediction_bars_and_version() {
         let model = model();
-        let prediction = Prediction {
-            outcome: Outcome::Class {
-                prediction: "Gentoo".into(),
-                probabilities: [("Adelie".into(), 0.1), ("Gentoo".into(), 0.9)].into(),
-            },
-            model: ModelRef {
-                name: "penguins".into(),
-                version: "1.2.3".into(),
-            },
-        };
+        let prediction = answer(Predicted::Class {
+            prediction: "Gentoo".into(),
+            probabilities: [("Adelie".into(), 0.1), ("Gentoo".into(), 0.9)].into(),
+        });
         let page = Page {
             model: Some(&model),
             prediction: Some(&prediction),
@@ -424,20 +455,15 @@ mod tests {
     fn a_predicted_number_is_shown_rounded_with_its_unit_and_no_bars() {
         let model = ModelInfo {
             target: "body_mass_g".into(),
+            task: TaskKind::Regression,
             classes: Vec::new(),
             ..model()
         };
         for (unit, shown) in [(Some("g"), "5257.46 g"), (None, "5257.46")] {
-            let prediction = Prediction {
-                outcome: Outcome::Value {
-                    prediction: 5257.457999,
-                    unit: unit.map(str::to_owned),
-                },
-                model: ModelRef {
-                    name: "penguins".into(),
-                    version: "1.2.3".into(),
-                },
-            };
+            let prediction = answer(Predicted::Value {
+                prediction: 5257.457999,
+                unit: unit.map(str::to_owned),
+            });
             let html = Page {
                 model: Some(&model),
                 prediction: Some(&prediction),

@@ -28,13 +28,13 @@ const FORM: &str = "Content-Type: application/x-www-form-urlencoded";
 fn serves_the_page_and_stops_gracefully() {
     // The fake API runs on this runtime's worker threads while the test blocks on I/O.
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let api_url = runtime.block_on(fake_api());
+    let api = runtime.block_on(fake_api());
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut child = ui(work.path())
         .env("UI_PORT", port.to_string())
-        .env("UI_API_URL", &api_url)
+        .env("UI_API_URL", &api.url)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

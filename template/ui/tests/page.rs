@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{GENTOO_FORM, GENTOO_MASS_FORM, closed_api, fake_api, fake_regression_api};
 use http_body_util::BodyExt;
+use serde_json::json;
 use std::time::Duration;
 use tower::ServiceExt;
 
@@ -39,7 +40,7 @@ async fn submit(app: &Router, form: &str) -> (StatusCode, String) {
 
 #[tokio::test]
 async fn the_form_is_built_from_the_api_schema() {
-    let app = ui(&fake_api().await);
+    let app = ui(&fake_api().await.url);
     let (status, headers, html) = send(&app, Request::get("/").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -72,9 +73,15 @@ async fn the_form_is_built_from_the_api_schema() {
 
 #[tokio::test]
 async fn a_submission_shows_the_species_probabilities_and_version() {
-    let app = ui(&fake_api().await);
+    let api = fake_api().await;
+    let app = ui(&api.url);
     let (status, html) = submit(&app, GENTOO_FORM).await;
     assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(
+        api.received(),
+        [json!({"island": "Biscoe", "bill_length_mm": 47.5, "body_mass_g": 5200.0})],
+        "the UI sends a numeric field as a JSON number and other text as typed"
+    );
     assert!(
         html.contains(r#"<strong id="result-prediction">Gentoo</strong>"#),
         "{html}"
@@ -96,7 +103,8 @@ async fn a_submission_shows_the_species_probabilities_and_version() {
 
 #[tokio::test]
 async fn a_regression_submission_shows_the_number_with_its_unit_and_no_bars() {
-    let app = ui(&fake_regression_api().await);
+    let api = fake_regression_api().await;
+    let app = ui(&api.url);
     let (status, _, form) = send(&app, Request::get("/").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -105,6 +113,10 @@ async fn a_regression_submission_shows_the_number_with_its_unit_and_no_bars() {
     );
     let (status, html) = submit(&app, GENTOO_MASS_FORM).await;
     assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(
+        api.received(),
+        [json!({"species": "Gentoo", "island": "Biscoe", "bill_length_mm": 47.5})]
+    );
     assert!(
         html.contains(
             r#"<h2>Predicted body_mass_g: <strong id="result-prediction">5257.46 g</strong></h2>"#
@@ -124,7 +136,7 @@ async fn a_regression_submission_shows_the_number_with_its_unit_and_no_bars() {
 
 #[tokio::test]
 async fn an_input_the_api_refuses_is_shown_at_its_field() {
-    let app = ui(&fake_api().await);
+    let app = ui(&fake_api().await.url);
     let (status, html) = submit(&app, "island=Atlantis&bill_length_mm=47.5&body_mass_g=5200").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -140,7 +152,7 @@ async fn an_input_the_api_refuses_is_shown_at_its_field() {
 
 #[tokio::test]
 async fn an_api_failure_is_explained() {
-    let app = ui(&fake_api().await);
+    let app = ui(&fake_api().await.url);
     let (status, html) = submit(&app, "island=Biscoe&bill_length_mm=47.5&body_mass_g=5555").await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(

@@ -1,124 +1,243 @@
-//! Fake model APIs on a loopback port: they answer like the real one for the penguins schema (the
-//! species classifier) and for its regression example (the body mass), so the UI is tested without
-//! a trained model.
+//! Fake model APIs on a loopback port: they answer with the API's own wire types for the penguins
+//! schema (the species classifier) and for its regression example (the body mass), so the UI is
+//! tested without a trained model. They check nothing themselves: each keeps the records it was
+//! sent, for the test to compare with what it expects.
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use {{crate_name}}_service::testing::free_port;
+use {{crate_name}}_service::wire::ErrorBody;
+use {{crate_name}}_service::wire::FieldInfo;
+use {{crate_name}}_service::wire::HeldOutMetrics;
+use {{crate_name}}_service::wire::ModelInfo;
+use {{crate_name}}_service::wire::ModelRef;
+use {{crate_name}}_service::wire::Predicted;
+use {{crate_name}}_service::wire::Prediction;
+use {{crate_name}}_service::wire::TaskKind;
 
-async fn model() -> Json<Value> {
-    Json(json!({
-        "name": "penguins",
-        "version": "1.2.3",
-        "target": "species",
-        "task": "classification",
-        "classes": ["Adelie", "Chinstrap", "Gentoo"],
-        "fields": [
-            {"name": "island", "kind": "categorical", "categories": ["Biscoe", "Dream", "Torgersen"],
-             "description": "Island where the penguin was observed.", "default": "Biscoe"},
-            {"name": "bill_length_mm", "kind": "numeric", "min": 20.0, "max": 80.0, "unit": "mm",
-             "description": "Length of the culmen.", "default": 44.45},
-            {"name": "body_mass_g", "kind": "numeric", "min": 2000.0, "max": 7000.0, "unit": "g",
-             "description": "Body mass.", "default": 4050.0}
-        ]
-    }))
+/// A running fake API.
+pub struct FakeApi {
+    /// Its base URL.
+    pub url: String,
+    received: Received,
 }
 
-/// Refuses the island `Atlantis` the way the API does; fails with 500 for a mass of `5555`.
-async fn predict(Json(record): Json<Value>) -> (StatusCode, Json<Value>) {
+/// The bodies of the `POST /v1/predict` requests, in order.
+type Received = Arc<Mutex<Vec<Value>>>;
+
+impl FakeApi {
+    /// The records the UI asked to predict, in order.
+    pub fn received(&self) -> Vec<Value> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+fn categorical(name: &str, categories: &[&str], description: &str) -> FieldInfo {
+    FieldInfo {
+        name: name.to_owned(),
+        kind: "categorical".to_owned(),
+        categories: Some(categories.iter().map(|c| (*c).to_owned()).collect()),
+        min: None,
+        max: None,
+        unit: None,
+        description: description.to_owned(),
+        default: json!(categories[0]),
+    }
+}
+
+fn numeric(
+    name: &str,
+    (min, max): (f64, f64),
+    unit: &str,
+    description: &str,
+    default: f64,
+) -> FieldInfo {
+    FieldInfo {
+        name: name.to_owned(),
+        kind: "numeric".to_owned(),
+        categories: None,
+        min: Some(min),
+        max: Some(max),
+        unit: Some(unit.to_owned()),
+        description: description.to_owned(),
+        default: json!(default),
+    }
+}
+
+const ISLANDS: [&str; 3] = ["Biscoe", "Dream", "Torgersen"];
+const SPECIES: [&str; 3] = ["Adelie", "Chinstrap", "Gentoo"];
+
+fn model_ref(name: &str, version: &str) -> ModelRef {
+    ModelRef {
+        name: name.to_owned(),
+        version: version.to_owned(),
+        checksum: "abc".to_owned(),
+    }
+}
+
+/// The species classifier's `GET /v1/model`.
+fn classifier() -> ModelInfo {
+    ModelInfo {
+        name: "penguins".to_owned(),
+        version: "1.2.3".to_owned(),
+        algorithm: "logistic_regression".to_owned(),
+        checksum: "abc".to_owned(),
+        created_at: "2025-01-01T00:00:00Z".to_owned(),
+        loaded_at: 0,
+        target: "species".to_owned(),
+        task: TaskKind::Classification,
+        classes: SPECIES.map(str::to_owned).to_vec(),
+        unit: None,
+        fields: vec![
+            categorical("island", &ISLANDS, "Island where the penguin was observed."),
+            numeric(
+                "bill_length_mm",
+                (20.0, 80.0),
+                "mm",
+                "Length of the culmen.",
+                44.45,
+            ),
+            numeric("body_mass_g", (2000.0, 7000.0), "g", "Body mass.", 4050.0),
+        ],
+        identifiers: Vec::new(),
+        missing_values: vec!["NA".to_owned()],
+        metrics: HeldOutMetrics::Classification {
+            accuracy: 0.97,
+            macro_f1: 0.96,
+            test_rows: 69,
+        },
+        training_data_sha256: "def".to_owned(),
+        git_commit: None,
+    }
+}
+
+/// The body mass regression's `GET /v1/model`.
+fn regression() -> ModelInfo {
+    ModelInfo {
+        name: "penguins-body-mass".to_owned(),
+        version: "2.0.0".to_owned(),
+        target: "body_mass_g".to_owned(),
+        task: TaskKind::Regression,
+        classes: Vec::new(),
+        unit: Some("g".to_owned()),
+        fields: vec![
+            categorical("species", &SPECIES, "Penguin species."),
+            categorical("island", &ISLANDS, "Island where the penguin was observed."),
+            numeric(
+                "bill_length_mm",
+                (20.0, 80.0),
+                "mm",
+                "Length of the culmen.",
+                44.45,
+            ),
+        ],
+        metrics: HeldOutMetrics::Regression {
+            r2: 0.85,
+            rmse: 310.0,
+            mae: 250.0,
+            test_rows: 69,
+        },
+        ..classifier()
+    }
+}
+
+/// Refuses the island `Atlantis` the way the API does and fails with 500 for a mass of `5555`;
+/// answers Gentoo otherwise.
+async fn predict_species(State(received): State<Received>, Json(record): Json<Value>) -> Response {
+    received.lock().unwrap().push(record.clone());
     if record["island"] == "Atlantis" {
-        let error = json!({
-            "error": "unknown_category",
-            "field": "island",
-            "message": "field `island`: unknown category `Atlantis` (allowed: Biscoe, Dream, Torgersen)"
-        });
-        return (StatusCode::UNPROCESSABLE_ENTITY, Json(error));
+        let error = ErrorBody {
+            error: "unknown_category".to_owned(),
+            message:
+                "field `island`: unknown category `Atlantis` (allowed: Biscoe, Dream, Torgersen)"
+                    .to_owned(),
+            field: Some("island".to_owned()),
+            errors: Vec::new(),
+        };
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(error)).into_response();
     }
     if record["body_mass_g"] == 5555.0 {
-        let error = json!({"error": "internal_server_error", "message": "internal error"});
-        return (StatusCode::INTERNAL_SERVER_ERROR, Json(error));
+        let error = ErrorBody {
+            error: "internal_server_error".to_owned(),
+            message: "internal error".to_owned(),
+            field: None,
+            errors: Vec::new(),
+        };
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(error)).into_response();
     }
-    assert_eq!(
-        record["bill_length_mm"],
-        json!(47.5),
-        "the UI sends a numeric field as a JSON number"
-    );
-    assert_eq!(record["island"], "Biscoe", "and other text as typed");
-    let answer = json!({
-        "target": "species",
-        "prediction": "Gentoo",
-        "probabilities": {"Adelie": 0.02, "Chinstrap": 0.03, "Gentoo": 0.95},
-        "model": {"name": "penguins", "version": "1.2.3", "checksum": "abc"}
-    });
-    (StatusCode::OK, Json(answer))
-}
-
-async fn regression_model() -> Json<Value> {
-    Json(json!({
-        "name": "penguins-body-mass",
-        "version": "2.0.0",
-        "target": "body_mass_g",
-        "task": "regression",
-        "classes": [],
-        "unit": "g",
-        "fields": [
-            {"name": "species", "kind": "categorical", "categories": ["Adelie", "Chinstrap", "Gentoo"],
-             "description": "Penguin species.", "default": "Adelie"},
-            {"name": "island", "kind": "categorical", "categories": ["Biscoe", "Dream", "Torgersen"],
-             "description": "Island where the penguin was observed.", "default": "Biscoe"},
-            {"name": "bill_length_mm", "kind": "numeric", "min": 20.0, "max": 80.0, "unit": "mm",
-             "description": "Length of the culmen.", "default": 44.45}
-        ]
-    }))
+    Json(Prediction {
+        target: "species".to_owned(),
+        predicted: Predicted::Class {
+            prediction: "Gentoo".to_owned(),
+            probabilities: [("Adelie", 0.02), ("Chinstrap", 0.03), ("Gentoo", 0.95)]
+                .map(|(class, p)| (class.to_owned(), p))
+                .into(),
+        },
+        identifiers: BTreeMap::new(),
+        model: model_ref("penguins", "1.2.3"),
+    })
+    .into_response()
 }
 
 /// Answers a body mass in grams, unrounded as the real API does.
-async fn predict_body_mass(Json(record): Json<Value>) -> Json<Value> {
-    assert_eq!(
-        record["species"], "Gentoo",
-        "the UI sends the record as typed"
-    );
-    assert_eq!(record["bill_length_mm"], json!(47.5));
-    Json(json!({
-        "target": "body_mass_g",
-        "prediction": 5257.457999526166,
-        "unit": "g",
-        "model": {"name": "penguins-body-mass", "version": "2.0.0", "checksum": "def"}
-    }))
+async fn predict_body_mass(
+    State(received): State<Received>,
+    Json(record): Json<Value>,
+) -> Json<Prediction> {
+    received.lock().unwrap().push(record);
+    Json(Prediction {
+        target: "body_mass_g".to_owned(),
+        predicted: Predicted::Value {
+            prediction: 5257.457999526166,
+            unit: Some("g".to_owned()),
+        },
+        identifiers: BTreeMap::new(),
+        model: model_ref("penguins-body-mass", "2.0.0"),
+    })
 }
 
-/// Starts the fake species classifier API on a free port of the current runtime and returns its
-/// base URL.
-pub async fn fake_api() -> String {
-    serve(
+/// Starts the fake species classifier API on a free port of the current runtime.
+pub async fn fake_api() -> FakeApi {
+    serve(|received| {
         Router::new()
-            .route("/v1/model", get(model))
-            .route("/v1/predict", post(predict)),
-    )
+            .route("/v1/model", get(|| async { Json(classifier()) }))
+            .route("/v1/predict", post(predict_species))
+            .with_state(received)
+    })
     .await
 }
 
 /// Starts the fake body mass regression API, like [`fake_api`].
-pub async fn fake_regression_api() -> String {
-    serve(
+pub async fn fake_regression_api() -> FakeApi {
+    serve(|received| {
         Router::new()
-            .route("/v1/model", get(regression_model))
-            .route("/v1/predict", post(predict_body_mass)),
-    )
+            .route("/v1/model", get(|| async { Json(regression()) }))
+            .route("/v1/predict", post(predict_body_mass))
+            .with_state(received)
+    })
     .await
 }
 
-async fn serve(app: Router) -> String {
+async fn serve(app: impl FnOnce(Received) -> Router) -> FakeApi {
+    let received = Received::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
+    let app = app(Arc::clone(&received));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    FakeApi {
+        url: format!("http://{addr}"),
+        received,
+    }
 }
 
 /// A base URL where nothing listens.
