@@ -22,7 +22,7 @@ pub const LICENSES: [&str; 5] = [
 pub const CI_SYSTEMS: [&str; 3] = ["github", "gitlab", "none"];
 pub const TRACKING: [&str; 2] = ["mlflow", "none"];
 
-/// One answer to every template option (DESIGN.md section 2).
+/// One answer to every template option (template/cargo-generate.toml; README.md lists them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     pub license: &'static str,

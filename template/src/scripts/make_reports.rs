@@ -39,7 +39,7 @@ fn run(cli: Cli) -> Result<()> {
     let silver: Option<SilverManifest> = manifest::read("silver", &paths::silver(&datasets)).ok();
     let gold: Option<GoldManifest> = manifest::read("gold", &paths::gold(&datasets)).ok();
     // The gate verdict is optional: reports can be drawn before test_model has run.
-    let gate: Option<GateReport> = std::fs::read(reports_dir.join("metrics.json"))
+    let gate: Option<GateReport> = std::fs::read(paths::metrics(&reports_dir))
         .ok()
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         .and_then(|json| serde_json::from_value(json.get("gate")?.clone()).ok());
@@ -92,7 +92,7 @@ fn run(cli: Cli) -> Result<()> {
         gold: gold.as_ref(),
         gate: gate.as_ref(),
     });
-    let path = reports_dir.join("report.md");
+    let path = paths::report(&reports_dir);
     fs::write_atomic(&path, report.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     println!(

@@ -48,7 +48,7 @@ fn run(cli: Cli) -> Result<()> {
         .unwrap_or_else(|| paths::gold(&cli.step.datasets.datasets_dir).join(gold::TEST_RAW_FILE));
     let output = cli
         .output
-        .unwrap_or_else(|| cli.step.reports.reports_dir.join("predictions.csv"));
+        .unwrap_or_else(|| paths::predictions(&cli.step.reports.reports_dir));
 
     let model = Model::load(&model_dir)
         .context("cannot load the model (train it first with train_model)")?;

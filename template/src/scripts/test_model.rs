@@ -82,7 +82,7 @@ fn run(cli: Cli) -> Result<()> {
         gate,
         evaluated_at: time::now_rfc3339(),
     };
-    let path = cli.step.reports.reports_dir.join("metrics.json");
+    let path = paths::metrics(&cli.step.reports.reports_dir);
     let file = MetricsFile {
         model: record.model.clone(),
         model_dir: model_dir.display().to_string(),

@@ -43,3 +43,18 @@ pub fn model_dir(models: &Path, name: &str, version: &str) -> PathBuf {
 pub fn figures(reports: &Path) -> PathBuf {
     reports.join("figures")
 }
+
+/// The held-out metrics and gate verdict `test_model` writes inside a reports folder.
+pub fn metrics(reports: &Path) -> PathBuf {
+    reports.join("metrics.json")
+}
+
+/// The batch predictions `predict_model` writes by default inside a reports folder.
+pub fn predictions(reports: &Path) -> PathBuf {
+    reports.join("predictions.csv")
+}
+
+/// The markdown report `make_reports` writes inside a reports folder.
+pub fn report(reports: &Path) -> PathBuf {
+    reports.join("report.md")
+}
