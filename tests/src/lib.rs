@@ -461,6 +461,57 @@ pub fn run(dir: &Path, program: &str, args: &[&str]) {
     );
 }
 
+/// A tool virtualenv's `bin` folder (`target/<name>-venv/bin`), checked to hold `program`.
+pub fn venv_bin(name: &str, program: &str) -> PathBuf {
+    let bin = repo_root().join(format!("target/{name}-venv/bin"));
+    assert!(
+        bin.join(program).is_file(),
+        "{} is missing: run `bash tests/{name}/install.sh` first",
+        bin.join(program).display()
+    );
+    bin
+}
+
+/// PATH with `bin` first, as in an activated virtualenv.
+pub fn path_with(bin: &Path) -> String {
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// Runs a shell command in a generated project as a user types it (`bash -euo pipefail`), with the
+/// shared target dir, a git identity and `path` as PATH when given.
+pub fn user_shell(dir: &Path, command: &str, path: Option<&str>) -> Output {
+    let mut bash = Command::new("bash");
+    if let Some(path) = path {
+        bash.env("PATH", path);
+    }
+    with_shared_build(&mut bash)
+        .args(["-euo", "pipefail", "-c", command])
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Slow Tier")
+        .env("GIT_AUTHOR_EMAIL", "slow-tier@example.com")
+        .env("GIT_COMMITTER_NAME", "Slow Tier")
+        .env("GIT_COMMITTER_EMAIL", "slow-tier@example.com")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("bash runs")
+}
+
+/// [`user_shell`], which must succeed.
+pub fn user_shell_ok(dir: &Path, command: &str, path: Option<&str>) -> Output {
+    let output = user_shell(dir, command, path);
+    assert!(
+        output.status.success(),
+        "`{command}` failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 /// A `make` target left running in the background (a server), its output in `<dir>/<target>.log`,
 /// stopped with its whole process group (make, cargo or Python, and the server) when dropped, even
 /// if the test fails.

@@ -5,44 +5,21 @@
 //! `dvc pull` restores the data layers after they are deleted.
 
 use std::path::Path;
-use std::process::Command;
 
-use template_tests::{generate_ok, repo_root, with_shared_build};
+use template_tests::{generate_ok, path_with, repo_root, user_shell_ok, venv_bin};
 
 const STAGES: [&str; 5] = ["data", "train", "evaluate", "predict", "reports"];
 
 /// Runs a shell command the way a user types it, with DVC on PATH and a git identity; returns its
 /// stdout and stderr together (DVC reports progress on both).
 fn shell(dir: &Path, command: &str) -> String {
-    let venv = repo_root().join("target/dvc-venv/bin");
-    assert!(
-        venv.join("dvc").is_file(),
-        "{} is missing: run tests/dvc/install.sh",
-        venv.display()
-    );
-    let path = format!(
-        "{}:{}",
-        venv.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let output = with_shared_build(&mut Command::new("bash"))
-        .args(["-euo", "pipefail", "-c", command])
-        .current_dir(dir)
-        .env("PATH", path)
-        .env("GIT_AUTHOR_NAME", "Slow Tier")
-        .env("GIT_AUTHOR_EMAIL", "slow-tier@example.com")
-        .env("GIT_COMMITTER_NAME", "Slow Tier")
-        .env("GIT_COMMITTER_EMAIL", "slow-tier@example.com")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("bash runs");
-    let text = format!(
+    let path = path_with(&venv_bin("dvc", "dvc"));
+    let output = user_shell_ok(dir, command, Some(&path));
+    format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "`{command}` failed:\n{text}");
-    text
+    )
 }
 
 /// The stages a `dvc repro` ran.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use template_tests::{Background, PRESETS, generate_ok, repo_root, run};
+use template_tests::{Background, PRESETS, generate_ok, repo_root, run, user_shell_ok};
 
 fn generate_preset(name: &str) -> template_tests::Generated {
     let values_file = repo_root().join("examples").join(format!("{name}.toml"));
@@ -172,18 +172,7 @@ fn schema_body(path: &Path) -> String {
 
 /// Runs a shell command as a user would type it; returns its stdout.
 fn shell(dir: &Path, command: &str) -> String {
-    let output = Command::new("bash")
-        .args(["-euo", "pipefail", "-c", command])
-        .current_dir(dir)
-        .output()
-        .expect("bash runs");
-    assert!(
-        output.status.success(),
-        "`{command}` failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    String::from_utf8_lossy(&user_shell_ok(dir, command, None).stdout).into_owned()
 }
 
 /// The ```sh blocks of a Markdown file that call `curl`, as printed.

@@ -8,60 +8,31 @@
 //! second promotion keeps the version. With the server stopped, `make train` fails with the line
 //! the docs print, before training, and an empty MLFLOW_TRACKING_URI trains without tracking.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use template_tests::{Background, generate_ok, repo_root, with_shared_build};
+use template_tests::{
+    Background, generate_ok, path_with, repo_root, user_shell, user_shell_ok, venv_bin,
+};
 
 const PROJECT: &str = "mlflow-project";
 /// Where the README's `make mlflow` serves.
 const SERVER: &str = "http://127.0.0.1:5000";
 
-fn venv_bin() -> PathBuf {
-    let bin = repo_root().join("target/mlflow-venv/bin");
-    assert!(
-        bin.join("mlflow").is_file(),
-        "{} is missing: run `bash tests/mlflow/install.sh` first",
-        bin.display()
-    );
-    bin
-}
-
 /// PATH with the MLflow virtualenv first, as after `pip install mlflow` in an active virtualenv.
 fn path() -> String {
-    format!(
-        "{}:{}",
-        venv_bin().display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
+    path_with(&venv_bin("mlflow", "mlflow"))
 }
 
 /// Runs a shell command as a user types it (shared target dir, MLflow on PATH, a git identity).
 fn sh(dir: &Path, command: &str) -> Output {
-    with_shared_build(&mut Command::new("bash"))
-        .args(["-euo", "pipefail", "-c", command])
-        .current_dir(dir)
-        .env("PATH", path())
-        .env("GIT_AUTHOR_NAME", "Slow Tier")
-        .env("GIT_AUTHOR_EMAIL", "slow-tier@example.com")
-        .env("GIT_COMMITTER_NAME", "Slow Tier")
-        .env("GIT_COMMITTER_EMAIL", "slow-tier@example.com")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("bash runs")
+    user_shell(dir, command, Some(&path()))
 }
 
 /// [`sh`], which must succeed; returns its stdout.
 fn shell(dir: &Path, command: &str) -> String {
-    let output = sh(dir, command);
-    assert!(
-        output.status.success(),
-        "`{command}` failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    String::from_utf8_lossy(&user_shell_ok(dir, command, Some(&path())).stdout).into_owned()
 }
 
 /// GET on the server's REST API (`/api/2.0/...`): the JSON answer, an MLflow error included.

@@ -6,8 +6,8 @@ mod common;
 
 use common::{ADELIE, GENTOO, HEAVY_GENTOO, save_model, save_regression_model};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use {{crate_name}}_service::testing::{
@@ -29,6 +29,25 @@ fn api(workdir: &Path) -> Command {
     command
 }
 
+/// The binary serving `models` on a free port, logging to a file (a pipe nobody reads during a
+/// test would fill and block the server), once it is ready; returns it, its address and its log.
+fn serve_logged(work: &Path, models: &Path, env: &[(&str, &str)]) -> (Child, SocketAddr, PathBuf) {
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let log_path = work.join("api.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = api(work)
+        .env("API_PORT", port.to_string())
+        .env("API_MODEL_DIR", models)
+        .envs(env.iter().copied())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    wait_until_ok(&mut child, addr, "/ready");
+    (child, addr, log_path)
+}
+
 fn json(response: &Response) -> serde_json::Value {
     serde_json::from_str(&response.body).unwrap_or_else(|err| panic!("{err}: {}", response.body))
 }
@@ -43,20 +62,7 @@ fn keeps_serving_while_draining_so_no_request_fails() {
     let work = tempfile::tempdir().unwrap();
     let models = work.path().join("models");
     save_model(&models, "1.0.0");
-    let port = free_port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    // Logs go to a file: a pipe nobody reads during the load would fill and block the server.
-    let log_path = work.path().join("api.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = api(work.path())
-        .env("API_PORT", port.to_string())
-        .env("API_MODEL_DIR", &models)
-        .env("API_DRAIN_SECS", "3")
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    wait_until_ok(&mut child, addr, "/ready");
+    let (child, addr, log_path) = serve_logged(work.path(), &models, &[("API_DRAIN_SECS", "3")]);
 
     // Four clients predict in a loop, each request on a new connection, until told to stop; a
     // refused connection panics the client thread, which fails the test at `join`.
@@ -232,18 +238,7 @@ fn serves_a_regression_model_over_http() {
     let work = tempfile::tempdir().unwrap();
     let models = work.path().join("models");
     save_regression_model(&models, "1.0.0");
-    let port = free_port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let log_path = work.path().join("api.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = api(work.path())
-        .env("API_PORT", port.to_string())
-        .env("API_MODEL_DIR", &models)
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    wait_until_ok(&mut child, addr, "/ready");
+    let (child, addr, log_path) = serve_logged(work.path(), &models, &[]);
 
     let predicted = http(
         addr,
