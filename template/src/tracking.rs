@@ -12,6 +12,8 @@
 {%- if api %}
 //! - `promote_model` registers the promoted model as a version of the registered model, from the
 //!   run's `model/` artifacts, and points the alias at it.
+//! - The API can serve the version an alias points at (`API_MODEL_URI=models:/<name>@<alias>`):
+//!   [`RegistryModel`] finds the version and downloads its model directory.
 {%- endif %}
 //!
 //! [`RUN_FILE`] hands the run over from one step to the next without a search on the server. Like
@@ -32,6 +34,10 @@ use {{crate_name}}_tracking::Batch;
 use {{crate_name}}_tracking::Error as MlflowError;
 use {{crate_name}}_tracking::Metric;
 use {{crate_name}}_tracking::MlflowClient;
+{%- if api %}
+use {{crate_name}}_tracking::ModelUri;
+use {{crate_name}}_tracking::ModelVersion;
+{%- endif %}
 use {{crate_name}}_tracking::Param;
 use {{crate_name}}_tracking::RunInfo;
 use {{crate_name}}_tracking::RunStatus;
@@ -43,6 +49,10 @@ pub const RUN_FILE: &str = "mlflow_run.json";
 
 /// The folder of a run's artifacts that holds the model directory: a registered version's source.
 pub const MODEL_ARTIFACTS: &str = "model";
+
+/// The tag of runs and registered versions holding the model's checksum (the SHA-256 of its
+/// `SHA256SUMS`).
+const CHECKSUM_TAG: &str = "model_checksum";
 
 /// The MLflow run a trained model was logged to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +109,19 @@ pub enum TrackingError {
         found: String,
         expected: String,
     },
+    #[error(
+        "{uri}: the alias is not set; promote a model with MLFLOW_TRACKING_URI set first (promote_model, `make promote`)"
+    )]
+    AliasNotSet { uri: ModelUri },
+    #[error(
+        "{uri} points at version {version}, whose SHA256SUMS hashes to {found} while the version's model_checksum tag says {expected}; it is not served"
+    )]
+    ChecksumTag {
+        uri: ModelUri,
+        version: String,
+        found: String,
+        expected: String,
+    },
 {%- endif %}
     #[error("{path}: {message}")]
     Io { path: PathBuf, message: String },
@@ -121,6 +144,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrackingError + '_ {
 }
 
 /// The client of `MLFLOW_TRACKING_URI`, whose errors name the setting.
+#[derive(Debug)]
 struct Server {
     client: MlflowClient,
 }
@@ -237,7 +261,7 @@ impl TrainingRun {
         let mut tags = vec![
             Tag::new("model_name", &metadata.name),
             Tag::new("model_version", &metadata.version),
-            Tag::new("model_checksum", &model_checksum),
+            Tag::new(CHECKSUM_TAG, &model_checksum),
             Tag::new("gold_manifest_sha256", gold_manifest),
         ];
         if let Some(commit) = &metadata.git_commit {
@@ -441,7 +465,7 @@ impl Registration {
             "{}/{MODEL_ARTIFACTS}",
             record.artifact_uri.trim_end_matches('/')
         );
-        let tags = [Tag::new("model_checksum", checksum), Tag::new("gate", gate)];
+        let tags = [Tag::new(CHECKSUM_TAG, checksum), Tag::new("gate", gate)];
         let current = server.call(client.model_version_by_alias(name, alias))?;
         let (version, created) = match current {
             Some(version)
@@ -480,6 +504,74 @@ impl Registration {
             alias: alias.to_owned(),
             created,
         })
+    }
+}
+
+/// A registered model's version named by an alias, to serve it: MLflow is asked which version the
+/// alias points at, and that version's model directory is downloaded through the artifact proxy.
+#[derive(Debug)]
+pub struct RegistryModel {
+    server: Server,
+    uri: ModelUri,
+}
+
+impl RegistryModel {
+    /// `uri` on the server `tracking_uri`. Nothing is sent yet.
+    pub fn new(tracking_uri: &str, uri: ModelUri) -> Result<Self, TrackingError> {
+        Ok(Self {
+            server: Server::connect(tracking_uri)?,
+            uri,
+        })
+    }
+
+    /// `models:/<name>@<alias>`.
+    pub fn uri(&self) -> &ModelUri {
+        &self.uri
+    }
+
+    /// The version the alias points at now.
+    pub fn aliased_version(&self) -> Result<ModelVersion, TrackingError> {
+        let (server, uri) = (&self.server, &self.uri);
+        server
+            .call(server.client.model_version_by_alias(&uri.name, &uri.alias))?
+            .ok_or_else(|| TrackingError::AliasNotSet { uri: uri.clone() })
+    }
+
+    /// Downloads the model directory of `version` into `dir`, replacing it: `SHA256SUMS` and the
+    /// files it lists. When the version carries the `model_checksum` tag that `promote_model`
+    /// sets, `SHA256SUMS` must hash to it; loading the model then checks each file against it.
+    pub fn download(&self, version: &ModelVersion, dir: &Path) -> Result<(), TrackingError> {
+        let client = &self.server.client;
+        let location = self
+            .server
+            .call(client.model_version_download_uri(&self.uri.name, &version.version))?;
+        let staging = fs::staging_dir(dir).map_err(io(dir))?;
+        for file in [artifact::CHECKSUMS_FILE]
+            .into_iter()
+            .chain(artifact::ARTIFACT_FILES)
+        {
+            let bytes = self
+                .server
+                .call(client.download_artifact(&location, file))?;
+            if file == artifact::CHECKSUMS_FILE {
+                self.check_tag(version, &hashing::sha256_hex(&bytes))?;
+            }
+            let path = staging.join(file);
+            fs::write_atomic(&path, &bytes).map_err(io(&path))?;
+        }
+        fs::replace_dir(&staging, dir).map_err(io(dir))
+    }
+
+    fn check_tag(&self, version: &ModelVersion, checksum: &str) -> Result<(), TrackingError> {
+        match version.tags.iter().find(|tag| tag.key == CHECKSUM_TAG) {
+            Some(tag) if tag.value != checksum => Err(TrackingError::ChecksumTag {
+                uri: self.uri.clone(),
+                version: version.version.clone(),
+                found: checksum.to_owned(),
+                expected: tag.value.clone(),
+            }),
+            _ => Ok(()),
+        }
     }
 }
 {%- endif %}

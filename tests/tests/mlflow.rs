@@ -5,8 +5,11 @@
 //! `make all promote`. MLflow's REST API then shows the experiment; the FINISHED run with its
 //! params, metrics, tags and the model directory as artifacts; the registered version, tagged, from
 //! that run, with the alias on it; the docs' download of the alias runs as printed and verifies. A
-//! second promotion keeps the version. With the server stopped, `make train` fails with the line
-//! the docs print, before training, and an empty MLFLOW_TRACKING_URI trains without tracking.
+//! second promotion keeps the version, an overridden one adds a version tagged as such. The docs'
+//! `make serve` of `models:/<name>@champion` serves the registered model's checksum and follows the
+//! alias to a newer promoted model without a restart. With the server stopped, `make train` fails
+//! with the line the docs print, before training, and an empty MLFLOW_TRACKING_URI trains without
+//! tracking.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -109,6 +112,97 @@ fn wait_for_server(server: &mut Background) {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
     panic!("MLflow did not answer within 2 minutes:\n{}", server.log());
+}
+
+/// GET /v1/model of the API that `make serve` runs.
+fn served_model() -> Option<Value> {
+    let output = Command::new("curl")
+        .args(["-sf", "http://127.0.0.1:8080/v1/model"])
+        .output()
+        .expect("curl runs");
+    serde_json::from_slice(&output.stdout).ok()
+}
+
+/// Waits until the API serves the model whose checksum is `checksum`.
+fn wait_for_checksum(api: &mut Background, checksum: &str) -> Value {
+    // The first `make serve` builds the release binary.
+    for _ in 0..900 {
+        assert!(api.is_running(), "make serve stopped:\n{}", api.log());
+        if let Some(model) = served_model().filter(|model| model["checksum"] == checksum) {
+            return model;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    panic!(
+        "the API did not serve the model {checksum} within 15 minutes: {:?}\n{}",
+        served_model(),
+        api.log()
+    );
+}
+
+/// The docs' "Serving a registered model", as printed: the API downloads the version the alias
+/// points at (`checksum`) and serves it; a newer model promoted moves the alias, and the API
+/// follows it without a restart. An alias that is not set stops the start with one line.
+fn serve_the_alias_and_follow_it(dir: &Path, model_dir: &Path, checksum: &str) {
+    let block = block_after(
+        &dir.join("docs/src/tracking.md"),
+        "## Serving a registered model",
+        "sh",
+    );
+    let mut api = None;
+    for command in block.lines().filter(|line| !line.trim().is_empty()) {
+        if command == "make serve" {
+            // Checks the alias every second rather than every 30, to keep the test short.
+            api = Some(Background::start(
+                dir,
+                "serve",
+                &[("API_MODEL_POLL_SECS", "1")],
+            ));
+        } else {
+            shell(dir, command);
+        }
+    }
+    let mut api = api.expect("the docs start the API with `make serve`");
+    let served = wait_for_checksum(&mut api, checksum);
+    assert_eq!(served["name"], PROJECT, "{served}");
+    assert!(
+        api.log()
+            .contains("downloaded the registered model version"),
+        "{}",
+        api.log()
+    );
+
+    // A better-regularised model, trained, evaluated and promoted: the alias moves to version 3.
+    shell(dir, "LINEAR_L2_PENALTY=1 make train evaluate");
+    let newer = sha256(model_dir, "SHA256SUMS");
+    assert_ne!(newer, checksum, "retraining with another penalty changes the model");
+    let promoted = shell(dir, "make promote");
+    assert!(
+        promoted.contains(&format!(
+            "MLflow: {PROJECT} version 3 (registered), alias champion"
+        )),
+        "{promoted}"
+    );
+    wait_for_checksum(&mut api, &newer);
+    drop(api);
+
+    let unset = sh(
+        dir,
+        &format!("API_MODEL_URI=models:/{PROJECT}@challenger make serve"),
+    );
+    let stderr = String::from_utf8_lossy(&unset.stderr);
+    assert!(!unset.status.success(), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error"))
+        .collect();
+    assert_eq!(
+        errors,
+        [format!(
+            "error: cannot load the model from MLflow's registry: models:/{PROJECT}@challenger: the alias is not set; promote a model with MLFLOW_TRACKING_URI set first (promote_model, `make promote`)"
+        )],
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -332,6 +426,9 @@ fn the_pipeline_tracks_runs_and_registers_the_promoted_model_in_mlflow() {
         serde_json::json!([{"alias": "champion", "version": "2"}]),
         "{registered}"
     );
+
+    // The API serves the alias as the docs print it: the registered version, verified.
+    serve_the_alias_and_follow_it(dir, &model_dir, &checksum);
 
     // With the server stopped, training stops before any work, with the line the docs print.
     drop(server);

@@ -9,12 +9,19 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 // One import per line: the crate name in the path makes a long list wrap differently per project.
+{%- if mlflow %}
+use {{crate_name}}::utils::config::TrackingServer;
+{%- endif %}
 use {{crate_name}}_settings::PRECEDENCE;
 use {{crate_name}}_settings::parse_ip;
 use {{crate_name}}_settings::parse_log_filter;
 use {{crate_name}}_settings::parse_non_negative;
 use {{crate_name}}_settings::parse_port;
 use {{crate_name}}_settings::parse_positive;
+{%- if mlflow %}
+use {{crate_name}}_tracking::ModelUri;
+use {{crate_name}}_tracking::settings::parse_model_uri;
+{%- endif %}
 
 /// Serves the promoted model over HTTP: predictions, metadata, health, metrics and API docs.
 #[derive(Debug, Clone, Parser)]
@@ -36,6 +43,27 @@ pub struct Config {
         default_value = "api/models"
     )]
     pub model_dir: PathBuf,
+{%- if mlflow %}
+
+    /// Serve the version that an alias of MLflow's model registry points at, downloaded from the
+    /// server MLFLOW_TRACKING_URI, instead of API_MODEL_DIR: models:/<registered model>@<alias>
+    #[arg(
+        long,
+        env = "API_MODEL_URI",
+        value_name = "API_MODEL_URI",
+        requires = "tracking_uri",
+        value_parser = parse_model_uri
+    )]
+    pub model_uri: Option<ModelUri>,
+
+    /// Seconds between two checks of API_MODEL_URI's alias; a version it moved to is downloaded
+    /// and served. 0: only on POST /v1/admin/reload or SIGHUP.
+    #[arg(long, env = "API_MODEL_POLL_SECS", value_name = "API_MODEL_POLL_SECS", default_value_t = 30, value_parser = parse_non_negative::<u64>)]
+    pub model_poll_secs: u64,
+
+    #[command(flatten)]
+    pub tracking: TrackingServer,
+{%- endif %}
 
     /// Maximum number of records in one POST /v1/predict/batch request.
     #[arg(long, env = "API_MAX_BATCH", value_name = "API_MAX_BATCH", default_value_t = 1000, value_parser = parse_positive::<usize>)]

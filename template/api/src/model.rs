@@ -3,26 +3,121 @@
 //! The current model sits behind an `Arc`: a request clones the `Arc` once and keeps using that model
 //! even if a reload swaps in another one meanwhile, so in-flight requests never fail or mix two
 //! models. A reload that fails verification leaves the current model in place.
+//!
+//! The model comes from a [`ModelSource`]: a local model directory{% if mlflow %}, or the version an alias of
+//! MLflow's model registry points at, downloaded into a temporary directory{% endif %}.
 
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
+use crate::config::Config;
 use {{crate_name}}::artifact::{ArtifactError, CHECKSUMS_FILE, Model};
 use {{crate_name}}::data::target::Task;
 use {{crate_name}}::features::Step;
+{%- if mlflow %}
+use {{crate_name}}::tracking::{RegistryModel, TrackingError};
+{%- endif %}
 use {{crate_name}}::utils::hashing;
 use {{crate_name}}_service::wire::ModelRef;
 
 /// A model could not be loaded.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot load the model from {dir}: {source}{hint}")]
-pub struct LoadError {
-    pub dir: PathBuf,
-    #[source]
-    pub source: ArtifactError,
-    hint: &'static str,
+pub enum LoadError {
+    #[error("cannot load the model from {dir}: {source}{hint}")]
+    Artifact {
+        dir: PathBuf,
+        #[source]
+        source: ArtifactError,
+        hint: &'static str,
+    },
+{%- if mlflow %}
+    #[error("cannot load the model from MLflow's registry: {0}")]
+    Registry(TrackingError),
+{%- endif %}
+}
+{%- if mlflow %}
+
+// Not `#[from]`, which would also make it the error's source: the message already says it once.
+impl From<TrackingError> for LoadError {
+    fn from(err: TrackingError) -> Self {
+        Self::Registry(err)
+    }
+}
+{%- endif %}
+
+/// Where the served model comes from; every reload reads it again.
+#[derive(Debug)]
+pub enum ModelSource {
+    /// A model directory, or a directory whose `current/` subdirectory is the model.
+    Dir(PathBuf),
+{%- if mlflow %}
+    /// The version an alias of a registered model points at; each version is downloaded into
+    /// `downloads/<version>/` and verified before it is served.
+    Registry {
+        model: RegistryModel,
+        downloads: tempfile::TempDir,
+    },
+{%- endif %}
+}
+
+impl ModelSource {
+    /// The source the settings name: {% if mlflow %}API_MODEL_URI when it is set, else {% endif %}API_MODEL_DIR.
+    pub fn configured(config: &Config) -> Result<Self, LoadError> {
+{%- if mlflow %}
+        if let (Some(uri), Some(tracking_uri)) = (&config.model_uri, &config.tracking.tracking_uri)
+        {
+            let downloads = tempfile::Builder::new()
+                .prefix("registered-model-")
+                .tempdir()
+                .map_err(|err| TrackingError::Io {
+                    path: std::env::temp_dir(),
+                    message: err.to_string(),
+                })?;
+            return Ok(Self::Registry {
+                model: RegistryModel::new(tracking_uri, uri.clone())?,
+                downloads,
+            });
+        }
+{%- endif %}
+        Ok(Self::Dir(config.model_dir.clone()))
+    }
+
+    /// Fetches the model (downloading a registry version) and loads and verifies it.
+    fn load(&self) -> Result<ServedModel, LoadError> {
+        match self {
+            Self::Dir(dir) => ServedModel::load(&resolve_model_dir(dir)),
+{%- if mlflow %}
+            Self::Registry { model, downloads } => {
+                let version = model.aliased_version()?;
+                let dir = downloads.path().join(&version.version);
+                model.download(&version, &dir)?;
+                tracing::info!(
+                    uri = %model.uri(),
+                    version = %version.version,
+                    "downloaded the registered model version"
+                );
+                ServedModel::load(&dir)
+            }
+{%- endif %}
+        }
+    }
+{%- if mlflow %}
+
+    /// Whether the source now holds another model than `served`: a registry alias that points at
+    /// another version than the one `served` was downloaded from. A directory is only read again
+    /// on a reload.
+    fn has_moved(&self, served: &ServedModel) -> Result<bool, LoadError> {
+        match self {
+            Self::Dir(_) => Ok(false),
+            Self::Registry { model, downloads } => {
+                let version = model.aliased_version()?;
+                Ok(served.dir != downloads.path().join(version.version))
+            }
+        }
+    }
+{%- endif %}
 }
 
 /// A verified model with what the API reports about it.
@@ -41,22 +136,21 @@ pub struct ServedModel {
 }
 
 impl ServedModel {
-    /// Loads and verifies the model in `dir` (see [`resolve_model_dir`]).
+    /// Loads and verifies the model in `dir`.
     fn load(dir: &Path) -> Result<Self, LoadError> {
-        let dir = resolve_model_dir(dir);
         let fail = |source: ArtifactError| {
             let hint = if matches!(source, ArtifactError::Missing { .. }) {
                 " (train and promote a model first: `make all promote`)"
             } else {
                 ""
             };
-            LoadError {
-                dir: dir.clone(),
+            LoadError::Artifact {
+                dir: dir.to_owned(),
                 source,
                 hint,
             }
         };
-        let model = Model::load(&dir).map_err(fail)?;
+        let model = Model::load(dir).map_err(fail)?;
         let sums = dir.join(CHECKSUMS_FILE);
         let checksum = hashing::sha256_file(&sums).map_err(|source| {
             fail(ArtifactError::Io {
@@ -70,7 +164,7 @@ impl ServedModel {
         let example = example_record(&model);
         Ok(Self {
             model,
-            dir,
+            dir: dir.to_owned(),
             checksum,
             loaded_at,
             example,
@@ -147,19 +241,19 @@ pub struct Swapped {
 /// Holds the current model; cheap to share across requests.
 #[derive(Debug)]
 pub struct ModelStore {
-    dir: PathBuf,
+    source: ModelSource,
     current: RwLock<Arc<ServedModel>>,
     /// Serialises reloads, so two concurrent ones cannot finish in the wrong order.
     reloading: Mutex<()>,
 }
 
 impl ModelStore {
-    /// Loads the model in `dir`, which later reloads read again; fails if it is missing or does
-    /// not verify.
-    pub fn open(dir: &Path) -> Result<Self, LoadError> {
+    /// Loads the model of `source`, which later reloads read again; fails if it is missing or
+    /// does not verify.
+    pub fn open(source: ModelSource) -> Result<Self, LoadError> {
         Ok(Self {
-            dir: dir.to_owned(),
-            current: RwLock::new(Arc::new(ServedModel::load(dir)?)),
+            current: RwLock::new(Arc::new(source.load()?)),
+            source,
             reloading: Mutex::new(()),
         })
     }
@@ -170,15 +264,23 @@ impl ModelStore {
         Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Loads the model directory again and swaps it in if it verifies; otherwise keeps the current
-    /// model and returns why. Blocking (file I/O): call it from a blocking thread.
+    /// Loads the model source again and swaps it in if it verifies; otherwise keeps the current
+    /// model and returns why. Blocking (file and network I/O): call it from a blocking thread.
     pub fn reload(&self) -> Result<Swapped, LoadError> {
         let _guard = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
-        let current = Arc::new(ServedModel::load(&self.dir)?);
+        let current = Arc::new(self.source.load()?);
         let previous = std::mem::replace(
             &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
             Arc::clone(&current),
         );
         Ok(Swapped { previous, current })
     }
+{%- if mlflow %}
+
+    /// Whether the source has moved on from the served model (see [`ModelSource::has_moved`]).
+    /// Blocking (network I/O): call it from a blocking thread.
+    pub fn has_moved(&self) -> Result<bool, LoadError> {
+        self.source.has_moved(&self.current())
+    }
+{%- endif %}
 }

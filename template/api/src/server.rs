@@ -2,7 +2,7 @@
 
 use crate::app::app;
 use crate::config::Config;
-use crate::model::ModelStore;
+use crate::model::{ModelSource, ModelStore};
 use crate::state::AppState;
 use anyhow::Context;
 use std::future::Future;
@@ -16,7 +16,7 @@ use {{crate_name}}_service::shutdown;
 /// A missing or corrupt model, or an address that cannot be bound, is an error before anything
 /// is served.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let models = ModelStore::open(&config.model_dir)?;
+    let models = ModelStore::open(ModelSource::configured(&config)?)?;
     let current = models.current();
     tracing::info!(
         name = current.name(),
@@ -33,6 +33,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!("POST /v1/admin/reload is enabled");
     }
     tokio::spawn(upkeep(state.clone()));
+{%- if mlflow %}
+    if config.model_uri.is_some() && config.model_poll_secs > 0 {
+        let period = Duration::from_secs(config.model_poll_secs);
+        tokio::spawn(follow_source(state.clone(), period));
+    }
+{%- endif %}
     #[cfg(unix)]
     tokio::spawn(reload_on_sighup(state.clone()));
     tracing::info!(
@@ -86,6 +92,20 @@ async fn reload_on_sighup(state: AppState) {
         let _ = state.reload().await;
     }
 }
+
+{%- if mlflow %}
+
+/// Checks the model source every `period` and serves what it moved to (API_MODEL_POLL_SECS).
+async fn follow_source(state: AppState, period: Duration) {
+    let mut tick = tokio::time::interval(period);
+    // The first tick is immediate, and the model was just loaded.
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        state.follow_source().await;
+    }
+}
+{%- endif %}
 
 async fn upkeep(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));

@@ -73,4 +73,25 @@ impl AppState {
             }
         }
     }
+{%- if mlflow %}
+
+    /// Reloads when the model source has moved on (a registry alias now points at another
+    /// version); a failed check is logged and counted like a failed reload.
+    pub async fn follow_source(&self) {
+        let models = Arc::clone(&self.models);
+        let moved = tokio::task::spawn_blocking(move || models.has_moved())
+            .await
+            .map_err(|err| err.to_string())
+            .and_then(|moved| moved.map_err(|err| err.to_string()));
+        match moved {
+            // The outcome is logged (and counted) by reload itself.
+            Ok(true) => drop(self.reload().await),
+            Ok(false) => {}
+            Err(err) => {
+                self.metrics.reload_failed();
+                tracing::warn!(error = %err, "cannot check the model source; keeping the current model");
+            }
+        }
+    }
+{%- endif %}
 }

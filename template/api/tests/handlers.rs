@@ -18,7 +18,7 @@ use tower::ServiceExt;
 
 use {{crate_name}}_api::app::app;
 use {{crate_name}}_api::config::Config;
-use {{crate_name}}_api::model::ModelStore;
+use {{crate_name}}_api::model::{ModelSource, ModelStore};
 use {{crate_name}}_api::state::AppState;
 
 /// A served model in its own directory, with the settings given as flags.
@@ -44,7 +44,10 @@ fn serve(save: fn(&Path, &str), flags: &[&str]) -> Server {
     let mut args = vec!["api"];
     args.extend_from_slice(flags);
     let config = Config::try_parse_from(args).unwrap();
-    let state = AppState::new(&config, ModelStore::open(dir.path()).unwrap());
+    let state = AppState::new(
+        &config,
+        ModelStore::open(ModelSource::Dir(dir.path().to_owned())).unwrap(),
+    );
     Server {
         app: app(&config, state.clone()),
         state,
@@ -888,7 +891,7 @@ async fn predictions_never_fail_while_models_are_reloaded() {
 fn in_flight_requests_keep_the_model_they_started_with() {
     let dir = tempfile::tempdir().unwrap();
     save_model(dir.path(), "1.0.0");
-    let store = ModelStore::open(dir.path()).unwrap();
+    let store = ModelStore::open(ModelSource::Dir(dir.path().to_owned())).unwrap();
     let in_flight = store.current();
     save_model(dir.path(), "2.0.0");
     store.reload().unwrap();
@@ -899,7 +902,9 @@ fn in_flight_requests_keep_the_model_they_started_with() {
 #[test]
 fn a_missing_or_corrupt_model_is_refused_with_the_reason() {
     let empty = tempfile::tempdir().unwrap();
-    let err = ModelStore::open(empty.path()).unwrap_err().to_string();
+    let err = ModelStore::open(ModelSource::Dir(empty.path().to_owned()))
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("is missing") && err.contains("make all promote"),
         "{err}"
@@ -908,7 +913,9 @@ fn a_missing_or_corrupt_model_is_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     save_model(dir.path(), "1.0.0");
     corrupt(&dir.path().join("preprocessor.json"));
-    let err = ModelStore::open(dir.path()).unwrap_err().to_string();
+    let err = ModelStore::open(ModelSource::Dir(dir.path().to_owned()))
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("preprocessor.json") && err.contains("checksum"),
         "{err}"
@@ -919,7 +926,7 @@ fn a_missing_or_corrupt_model_is_refused_with_the_reason() {
 fn a_model_promoted_into_current_is_found() {
     let dir = tempfile::tempdir().unwrap();
     save_model(&dir.path().join("current"), "1.0.0");
-    let store = ModelStore::open(dir.path()).unwrap();
+    let store = ModelStore::open(ModelSource::Dir(dir.path().to_owned())).unwrap();
     assert_eq!(store.current().dir, dir.path().join("current"));
 }
 

@@ -23,7 +23,8 @@ pub const METADATA_FILE: &str = "metadata.json";
 /// Checksums of the three files above, in `sha256sum` format (`sha256sum -c SHA256SUMS` works).
 pub const CHECKSUMS_FILE: &str = "SHA256SUMS";
 
-const ARTIFACT_FILES: [&str; 3] = [MODEL_FILE, PREPROCESSOR_FILE, METADATA_FILE];
+/// The files that make a model, each listed in [`CHECKSUMS_FILE`].
+pub const ARTIFACT_FILES: [&str; 3] = [MODEL_FILE, PREPROCESSOR_FILE, METADATA_FILE];
 
 /// A model directory that cannot be loaded or written.
 #[derive(Debug, thiserror::Error)]

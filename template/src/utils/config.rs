@@ -397,10 +397,10 @@ pub struct PromoteTarget {
 {%- endif %}
 {%- if mlflow %}
 
-/// The MLflow tracking server (`train_model`, `test_model`{% if api %}, `promote_model`{% endif %}).
+/// The MLflow tracking server (`train_model`, `test_model`{% if api %}, `promote_model`, the API{% endif %}).
 #[derive(Debug, Clone, Args)]
 pub struct TrackingServer {
-    /// MLflow tracking server to log to, http(s)://host:port [default: none, no tracking]
+    /// MLflow tracking server, http(s)://host:port [default: none, MLflow is not used]
     #[arg(
         long,
         env = "MLFLOW_TRACKING_URI",

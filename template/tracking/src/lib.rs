@@ -10,7 +10,7 @@
 //! |---|---|
 //! | [`client`] | [`MlflowClient`]: one blocking method per REST call, and the one [`Error`] type |
 //! | [`types`] | the request and response bodies, as the API spells them |
-//! | [`settings`] | the values MLflow accepts (tracking URI, experiment name, alias), as clap value parsers |
+//! | [`settings`] | the values MLflow accepts (tracking URI, experiment name, alias, `models:/` URI), as clap value parsers |
 //!
 //! It depends on neither the core library nor a web framework, so any crate of the workspace can
 //! use it.
@@ -20,6 +20,7 @@ pub mod settings;
 pub mod types;
 
 pub use client::{Error, MlflowClient};
+pub use settings::ModelUri;
 pub use types::{Batch, Metric, ModelVersion, Param, RunInfo, RunStatus, Tag};
 
 /// Now, in milliseconds since the Unix epoch: MLflow's unit for run times and metric timestamps.

@@ -48,6 +48,40 @@ pub fn parse_alias(value: &str) -> Result<String, String> {
     }
 }
 
+/// A registered model's version named by an alias, as MLflow writes it: `models:/<name>@<alias>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelUri {
+    pub name: String,
+    pub alias: String,
+}
+
+impl std::fmt::Display for ModelUri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "models:/{}@{}", self.name, self.alias)
+    }
+}
+
+/// A `models:/<name>@<alias>` URI (see [`parse_alias`] for the alias).
+pub fn parse_model_uri(value: &str) -> Result<ModelUri, String> {
+    let expected = || {
+        "expected models:/<registered model>@<alias>, such as models:/penguins@champion".to_owned()
+    };
+    let (name, alias) = value
+        .trim()
+        .strip_prefix("models:/")
+        .and_then(|rest| rest.rsplit_once('@'))
+        .ok_or_else(expected)?;
+    if name.is_empty() || name.contains(['/', '@']) || name.contains(char::is_whitespace) {
+        return Err(expected());
+    }
+    let alias =
+        parse_alias(alias).map_err(|message| format!("{}; the alias: {message}", expected()))?;
+    Ok(ModelUri {
+        name: name.to_owned(),
+        alias,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +130,32 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn model_uris_name_a_registered_model_and_an_alias() {
+        let uri = parse_model_uri(" models:/penguins-api@champion ").unwrap();
+        assert_eq!(
+            (uri.name.as_str(), uri.alias.as_str()),
+            ("penguins-api", "champion")
+        );
+        assert_eq!(uri.to_string(), "models:/penguins-api@champion");
+        for bad in [
+            "",
+            "penguins@champion",
+            "models:/penguins",
+            "models:/penguins/3",
+            "models:/@champion",
+            "models:/a/b@champion",
+            "runs:/abc/model",
+        ] {
+            let err = parse_model_uri(bad).unwrap_err();
+            assert!(
+                err.starts_with("expected models:/<registered model>@<alias>"),
+                "{bad}: {err}"
+            );
+        }
+        let err = parse_model_uri("models:/penguins@latest").unwrap_err();
+        assert!(err.contains("MLflow reserves"), "{err}");
     }
 }
