@@ -25,6 +25,8 @@ pub mod evaluation;
 pub mod features;
 /// SVG figures and the markdown report.
 pub mod reports;
+/// Folders in a local directory or (feature `cloud`) an object store, worked on through a local copy.
+pub mod storage;
 {%- if mlflow %}
 /// MLflow experiment tracking{% if api %} and model registry{% endif %} for the pipeline binaries (MLFLOW_TRACKING_URI).
 pub mod tracking;

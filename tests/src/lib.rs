@@ -461,6 +461,24 @@ pub fn run(dir: &Path, program: &str, args: &[&str]) {
     );
 }
 
+/// The first block fenced with ```<language> after `heading` in a Markdown file: the commands or
+/// output a README or docs page shows there.
+pub fn block_after(markdown: &Path, heading: &str, language: &str) -> String {
+    let text =
+        std::fs::read_to_string(markdown).unwrap_or_else(|e| panic!("{}: {e}", markdown.display()));
+    text.split_once(heading)
+        .and_then(|(_, section)| section.split_once(&format!("```{language}\n")))
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .unwrap_or_else(|| {
+            panic!(
+                "{} shows a {language} block after {heading}",
+                markdown.display()
+            )
+        })
+        .0
+        .to_owned()
+}
+
 /// A tool virtualenv's `bin` folder (`target/<name>-venv/bin`), checked to hold `program`.
 pub fn venv_bin(name: &str, program: &str) -> PathBuf {
     let bin = repo_root().join(format!("target/{name}-venv/bin"));

@@ -1,7 +1,8 @@
 //! Slow tier: the Kubernetes overlays of generated projects, rendered as `deploy.sh` renders them
 //! (`kubectl kustomize`, from the linters' virtualenv or the machine), hold what production needs:
 //! registry-qualified images in prod, NetworkPolicies that name their clients, the admin token from
-//! an optional Secret (never the ConfigMap), and the part-of/instance labels on every pod template.
+//! an optional Secret (never the ConfigMap), the part-of/instance labels on every pod template, and
+//! the pipeline as a suspended CronJob running the steps in order on the pipeline image.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -113,6 +114,49 @@ fn check_overlay(dir: &Path, project: &str, overlay: &str, web_ui: bool) {
                 image.contains('/') && host.contains('.'),
                 "prod image {image} names no registry"
             );
+        }
+    }
+
+    // The pipeline: a suspended CronJob whose pods run the steps in order, on the project's
+    // pipeline image (from the registry in prod), with the same labels.
+    let cronjob = named(&docs, "CronJob", &format!("{project}-pipeline"));
+    assert_eq!(
+        cronjob["spec"]["suspend"].as_bool(),
+        Some(true),
+        "{overlay}"
+    );
+    let pod = &cronjob["spec"]["jobTemplate"]["spec"]["template"];
+    assert_eq!(
+        pod["metadata"]["labels"]["app.kubernetes.io/instance"].as_str(),
+        Some(format!("{project}-{overlay}").as_str()),
+        "{overlay} pipeline: instance label on the pod template"
+    );
+    let steps: Vec<&Yaml> = list(&pod["spec"]["initContainers"])
+        .iter()
+        .chain(list(&pod["spec"]["containers"]))
+        .collect();
+    let commands: Vec<&str> = steps
+        .iter()
+        .map(|step| step["command"][0].as_str().expect("command"))
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "/app/bin/make_dataset",
+            "/app/bin/train_model",
+            "/app/bin/test_model",
+            "/app/bin/promote_model"
+        ],
+        "{overlay}: the pipeline's steps, in order"
+    );
+    for step in steps {
+        let image = step["image"].as_str().expect("image");
+        assert!(
+            image.contains(&format!("{project}-pipeline:")),
+            "{overlay}: {image}"
+        );
+        if overlay == "prod" {
+            assert!(image.contains('.'), "prod image {image} names no registry");
         }
     }
 
@@ -230,6 +274,13 @@ fn check_deploy_dry_run(dir: &Path, project: &str) {
             .iter()
             .any(|e| e["secretRef"]["name"].as_str() == Some(secret_name)),
         "the API's secretRef follows the generated Secret"
+    );
+    let cronjob = named(&docs, "CronJob", &format!("{project}-pipeline"));
+    let step = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        step["image"].as_str(),
+        Some(format!("registry.example.org/acme/{project}-pipeline:1.2.3").as_str()),
+        "deploy.sh sets the pipeline's image too"
     );
     let leftovers: Vec<_> = std::fs::read_dir(dir.join("infrastructure/overlays"))
         .expect("overlays")

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use template_tests::{generate_ok, path_with, repo_root, user_shell_ok, venv_bin};
+use template_tests::{block_after, generate_ok, path_with, repo_root, user_shell_ok, venv_bin};
 
 const STAGES: [&str; 5] = ["data", "train", "evaluate", "predict", "reports"];
 
@@ -41,13 +41,7 @@ fn the_dvc_pipeline_reproduces_skips_and_restores_through_a_remote() {
     let dir = &project.dir;
 
     // The README's commands, as printed.
-    let readme = std::fs::read_to_string(dir.join("README.md")).expect("README.md");
-    let block = readme
-        .split_once("## DVC")
-        .and_then(|(_, section)| section.split_once("```sh\n"))
-        .and_then(|(_, rest)| rest.split_once("```"))
-        .expect("the README's DVC section shows its commands")
-        .0;
+    let block = block_after(&dir.join("README.md"), "## DVC", "sh");
     let mut walked = String::new();
     for command in block.lines().filter(|line| !line.trim().is_empty()) {
         walked += &shell(dir, command);

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use template_tests::{Background, PRESETS, generate_ok, repo_root, run, user_shell_ok};
+use template_tests::{
+    Background, PRESETS, block_after, generate_ok, repo_root, run, user_shell_ok,
+};
 
 fn generate_preset(name: &str) -> template_tests::Generated {
     let values_file = repo_root().join("examples").join(format!("{name}.toml"));
@@ -77,16 +79,7 @@ fn build_lint_and_test(preset: &str) {
 /// The README's "Predicting a number", its commands run as printed: the bundled regression schema
 /// end to end, then served (with the API) and answered with a number.
 fn walk_the_regression_example(dir: &Path) {
-    let readme = std::fs::read_to_string(dir.join("README.md")).expect("README.md");
-    let section = readme
-        .split_once("### Predicting a number")
-        .expect("README has a \"Predicting a number\" section")
-        .1;
-    let block = section
-        .split_once("```sh\n")
-        .and_then(|(_, rest)| rest.split_once("```"))
-        .expect("the section shows its commands")
-        .0;
+    let block = block_after(&dir.join("README.md"), "### Predicting a number", "sh");
     let env_before = std::fs::read_to_string(dir.join("config/.env")).unwrap_or_default();
     for command in block.lines().filter(|line| !line.trim().is_empty()) {
         shell(dir, command);

@@ -16,7 +16,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 use template_tests::{
-    Background, generate_ok, path_with, repo_root, user_shell, user_shell_ok, venv_bin,
+    Background, block_after, generate_ok, path_with, repo_root, user_shell, user_shell_ok, venv_bin,
 };
 
 const PROJECT: &str = "mlflow-project";
@@ -75,22 +75,6 @@ fn sha256(dir: &Path, file: &str) -> String {
         .split_whitespace()
         .next()
         .expect("a digest")
-        .to_owned()
-}
-
-/// The first block fenced with ```<language> after `heading` in a Markdown file.
-fn block_after(markdown: &Path, heading: &str, language: &str) -> String {
-    let text = std::fs::read_to_string(markdown).expect("markdown file");
-    text.split_once(heading)
-        .and_then(|(_, section)| section.split_once(&format!("```{language}\n")))
-        .and_then(|(_, rest)| rest.split_once("```"))
-        .unwrap_or_else(|| {
-            panic!(
-                "{} shows a {language} block after {heading}",
-                markdown.display()
-            )
-        })
-        .0
         .to_owned()
 }
 
@@ -175,7 +159,10 @@ fn serve_the_alias_and_follow_it(dir: &Path, model_dir: &Path, checksum: &str) {
     // A better-regularised model, trained, evaluated and promoted: the alias moves to version 3.
     shell(dir, "LINEAR_L2_PENALTY=1 make train evaluate");
     let newer = sha256(model_dir, "SHA256SUMS");
-    assert_ne!(newer, checksum, "retraining with another penalty changes the model");
+    assert_ne!(
+        newer, checksum,
+        "retraining with another penalty changes the model"
+    );
     let promoted = shell(dir, "make promote");
     assert!(
         promoted.contains(&format!(

@@ -5,10 +5,11 @@
 
 use clap::Parser;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::time::Duration;
 
 // One import per line: the crate name in the path makes a long list wrap differently per project.
+use {{crate_name}}::storage::Folder;
+use {{crate_name}}::storage::parse_folder;
 {%- if mlflow %}
 use {{crate_name}}::utils::config::TrackingServer;
 {%- endif %}
@@ -35,14 +36,16 @@ pub struct Config {
     #[arg(long, env = "API_PORT", value_name = "API_PORT", default_value_t = 8080, value_parser = parse_port)]
     pub port: u16,
 
-    /// The promoted model directory (or a directory whose `current/` subdirectory is the model).
+    /// The promoted model directory (or a directory whose `current/` subdirectory is the model): a
+    /// path, or an s3://, gs:// or az:// URL (feature `cloud`).
     #[arg(
         long,
         env = "API_MODEL_DIR",
         value_name = "API_MODEL_DIR",
-        default_value = "api/models"
+        default_value = "api/models",
+        value_parser = parse_folder
     )]
-    pub model_dir: PathBuf,
+    pub model_dir: Folder,
 {%- if mlflow %}
 
     /// Serve the version that an alias of MLflow's model registry points at, downloaded from the

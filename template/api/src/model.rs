@@ -16,6 +16,9 @@ use crate::config::Config;
 use {{crate_name}}::artifact::{ArtifactError, CHECKSUMS_FILE, Model};
 use {{crate_name}}::data::target::Task;
 use {{crate_name}}::features::Step;
+use {{crate_name}}::storage::Folder;
+#[cfg(feature = "cloud")]
+use {{crate_name}}::storage::{Remote, StorageError};
 {%- if mlflow %}
 use {{crate_name}}::tracking::{RegistryModel, TrackingError};
 {%- endif %}
@@ -36,6 +39,9 @@ pub enum LoadError {
     #[error("cannot load the model from MLflow's registry: {0}")]
     Registry(TrackingError),
 {%- endif %}
+    #[cfg(feature = "cloud")]
+    #[error("cannot load the model from {0}")]
+    Storage(#[from] StorageError),
 }
 {%- if mlflow %}
 
@@ -52,6 +58,9 @@ impl From<TrackingError> for LoadError {
 pub enum ModelSource {
     /// A model directory, or a directory whose `current/` subdirectory is the model.
     Dir(PathBuf),
+    /// The same in an object store, downloaded into a temporary directory at each load.
+    #[cfg(feature = "cloud")]
+    Remote(Remote),
 {%- if mlflow %}
     /// The version an alias of a registered model points at; each version is downloaded into
     /// `downloads/<version>/` and verified before it is served.
@@ -81,13 +90,23 @@ impl ModelSource {
             });
         }
 {%- endif %}
-        Ok(Self::Dir(config.model_dir.clone()))
+        Ok(match &config.model_dir {
+            Folder::Local(dir) => Self::Dir(dir.clone()),
+            #[cfg(feature = "cloud")]
+            Folder::Remote(remote) => Self::Remote(remote.clone()),
+        })
     }
 
     /// Fetches the model (downloading a registry version) and loads and verifies it.
     fn load(&self) -> Result<ServedModel, LoadError> {
         match self {
             Self::Dir(dir) => ServedModel::load(&resolve_model_dir(dir)),
+            #[cfg(feature = "cloud")]
+            Self::Remote(remote) => {
+                let copy = Folder::Remote(remote.clone()).workspace()?;
+                copy.pull("")?;
+                ServedModel::load(&resolve_model_dir(copy.path()))
+            }
 {%- if mlflow %}
             Self::Registry { model, downloads } => {
                 let version = model.aliased_version()?;
@@ -111,6 +130,8 @@ impl ModelSource {
     fn has_moved(&self, served: &ServedModel) -> Result<bool, LoadError> {
         match self {
             Self::Dir(_) => Ok(false),
+            #[cfg(feature = "cloud")]
+            Self::Remote(_) => Ok(false),
             Self::Registry { model, downloads } => {
                 let version = model.aliased_version()?;
                 Ok(served.dir != downloads.path().join(version.version))

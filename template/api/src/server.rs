@@ -16,7 +16,9 @@ use {{crate_name}}_service::shutdown;
 /// A missing or corrupt model, or an address that cannot be bound, is an error before anything
 /// is served.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let models = ModelStore::open(ModelSource::configured(&config)?)?;
+    // Loading may download the model: blocking I/O, off the async threads.
+    let source = ModelSource::configured(&config)?;
+    let models = tokio::task::spawn_blocking(move || ModelStore::open(source)).await??;
     let current = models.current();
     tracing::info!(
         name = current.name(),

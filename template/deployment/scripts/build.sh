@@ -9,9 +9,10 @@ Usage: deployment/scripts/build.sh [binaries{% if api and with_docker %}|images|
 Targets:
   binaries        cargo build --release --locked of the whole workspace (the default)
 {%- if api and with_docker %}
-  images          the container image{% if web_ui %}s (api, ui){% else %} of the api{% endif %}, from deployment/docker/
+  images          the container images (api{% if web_ui %}, ui{% endif %}, pipeline), from deployment/docker/
                   (needs a promoted model: make all promote), then starts each one
-                  and smoke-tests it (smoke_test.sh{% if web_ui %} for the api, GET /health for the ui{% endif %})
+                  and smoke-tests it (smoke_test.sh for the api{% if web_ui %}, GET /health for the ui{% endif %},
+                  the schema's data dictionary for the pipeline)
   push            pushes the images that `images` built with the same --tag and
                   --registry; refuses a tag that exists in the registry or ends in -dirty
 
@@ -36,7 +37,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 {%- if api and with_docker %}
 
 # The services of the project, each with an image and a deployment.
-components=(api{% if web_ui %} ui{% endif %})
+components=(api{% if web_ui %} ui{% endif %} pipeline)
 {%- endif %}
 
 target=binaries
@@ -134,6 +135,11 @@ smoke_test_images() {
     fi
     echo "ok    the ui image answers GET /health"
 {%- endif %}
+    # The pipeline image: its first step reads the bundled schema and writes the data dictionary.
+    if ! docker run --rm --read-only --tmpfs /tmp --cap-drop ALL "$(image_name pipeline)" --dictionary-only; then
+        die "the pipeline image failed its smoke test"
+    fi
+    echo "ok    the pipeline image writes the data dictionary"
 }
 
 build_images() {

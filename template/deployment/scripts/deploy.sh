@@ -47,8 +47,10 @@ die() {
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 {%- if with_infrastructure %}
 
-# The services of the project, each with an image and a deployment.
+# The services of the project, each with an image and a deployment; and every image, the pipeline's
+# (a CronJob, started on demand) included.
 components=(api{% if web_ui %} ui{% endif %})
+images=("${components[@]}" pipeline)
 {%- endif %}
 
 [[ $# -gt 0 ]] || {
@@ -151,7 +153,7 @@ deploy_kubernetes() {
             if [[ -n $tag || -n $registry ]]; then
                 echo "images:"
                 local component name renamed
-                for component in "${components[@]}"; do
+                for component in "${images[@]}"; do
                     # Matched by the name the overlay gives the image, if it renames it.
                     name="{{project-name}}-$component"
                     renamed=$(sed -n "s|^ *newName: *\(.*/$name\) *\$|\1|p" "$overlay/kustomization.yaml")

@@ -44,7 +44,9 @@ fn run(cli: Cli) -> Result<()> {
         return Ok(());
     }
 
-    let datasets = &cli.datasets.datasets_dir;
+    // A folder in an object store is built in a local copy, then uploaded layer by layer.
+    let layers = cli.datasets.datasets_dir.workspace()?;
+    let datasets = layers.path();
     let bar = logging::progress_bar(4, "make_dataset");
     bar.set_message(format!("ingest {}", settings.source));
     let input = ingest::open(&settings.source)?;
@@ -90,6 +92,9 @@ fn run(cli: Cli) -> Result<()> {
         features = gold.features.len(),
         "gold written"
     );
+    for layer in [paths::BRONZE, paths::SILVER, paths::GOLD] {
+        layers.push(layer)?;
+    }
     bar.finish_and_clear();
 
     println!(
@@ -105,9 +110,10 @@ fn run(cli: Cli) -> Result<()> {
     if r.quarantined > 0 {
         println!(
             "quarantined rows and reasons: {}",
-            paths::silver(datasets)
+            cli.datasets
+                .datasets_dir
+                .join(paths::SILVER)
                 .join(silver::QUARANTINE_FILE)
-                .display()
         );
     }
     Ok(())

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use {{crate_name}}::Model;
 use {{crate_name}}::data::manifest::SilverManifest;
-use {{crate_name}}::data::manifest::{self, GoldManifest};
+use {{crate_name}}::data::manifest::{self, GoldManifest, MANIFEST_FILE};
 use {{crate_name}}::data::target::Task;
 use {{crate_name}}::evaluation::{GateReport, Metrics};
 use {{crate_name}}::reports::{self, ReportInputs};
@@ -29,15 +29,20 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     cli.step.log.init();
-    let model_dir = cli.step.model.model_dir();
-    let datasets = cli.step.datasets.datasets_dir;
+    let local_model = cli.step.model.model_dir().workspace()?;
+    local_model.pull("")?;
+    let layers = cli.step.datasets.datasets_dir.workspace()?;
+    for layer in [paths::SILVER, paths::GOLD] {
+        layers.pull_file(&format!("{layer}/{MANIFEST_FILE}"))?;
+    }
+    let datasets = layers.path();
     let reports_dir = cli.step.reports.reports_dir;
     let figures = paths::figures(&reports_dir);
 
-    let model = Model::load(&model_dir)
+    let model = Model::load(local_model.path())
         .context("cannot load the model (train it first with train_model)")?;
-    let silver: Option<SilverManifest> = manifest::read("silver", &paths::silver(&datasets)).ok();
-    let gold: Option<GoldManifest> = manifest::read("gold", &paths::gold(&datasets)).ok();
+    let silver: Option<SilverManifest> = manifest::read("silver", &paths::silver(datasets)).ok();
+    let gold: Option<GoldManifest> = manifest::read("gold", &paths::gold(datasets)).ok();
     // The gate verdict is optional: reports can be drawn before test_model has run.
     let gate: Option<GateReport> = std::fs::read(paths::metrics(&reports_dir))
         .ok()

@@ -40,17 +40,22 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     cli.step.log.init();
-    let model_dir = cli.step.model.model_dir();
+    let local_model = cli.step.model.model_dir().workspace()?;
+    local_model.pull("")?;
     let held_out = cli.input.input.is_none();
+    let layers = cli.step.datasets.datasets_dir.workspace()?;
+    if held_out {
+        layers.pull_file(&format!("{}/{}", paths::GOLD, gold::TEST_RAW_FILE))?;
+    }
     let input = cli
         .input
         .input
-        .unwrap_or_else(|| paths::gold(&cli.step.datasets.datasets_dir).join(gold::TEST_RAW_FILE));
+        .unwrap_or_else(|| paths::gold(layers.path()).join(gold::TEST_RAW_FILE));
     let output = cli
         .output
         .unwrap_or_else(|| paths::predictions(&cli.step.reports.reports_dir));
 
-    let model = Model::load(&model_dir)
+    let model = Model::load(local_model.path())
         .context("cannot load the model (train it first with train_model)")?;
     let summary = batch::predict_file(&model, &input, cli.delimiter.delimiter, &output)
         .with_context(|| format!("cannot predict {}", input.display()))?;

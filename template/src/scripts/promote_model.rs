@@ -55,26 +55,30 @@ fn run(cli: Cli) -> Result<()> {
     cli.log.init();
     let source = cli.model.model_dir();
     let target = cli.target.to;
+    let local_source = source.workspace()?;
+    local_source.pull("")?;
+    let local_target = target.workspace()?;
     let thresholds = cli.gate.thresholds();
 {%- if mlflow %}
     let registration = match &cli.tracking.tracking_uri {
-        Some(uri) => Some(tracking::prepare_registration(uri, &source)?),
+        Some(uri) => Some(tracking::prepare_registration(uri, local_source.path())?),
         None => None,
     };
 {%- endif %}
-    let promoted = artifact::promote(&source, &target, &thresholds, cli.allow_failed_gate)
-        .map_err(|err| match err {
-            PromoteError::Gate(refusal) => anyhow::anyhow!(
-                "refusing to promote {}: {refusal}. Nothing was copied \
-                 (--allow-failed-gate overrides the gate)",
-                source.display()
-            ),
-            err => anyhow::Error::new(err).context(format!(
-                "cannot promote {} to {}",
-                source.display(),
-                target.display()
-            )),
-        })?;
+    let promoted = artifact::promote(
+        local_source.path(),
+        local_target.path(),
+        &thresholds,
+        cli.allow_failed_gate,
+    )
+    .map_err(|err| match err {
+        PromoteError::Gate(refusal) => anyhow::anyhow!(
+            "refusing to promote {source}: {refusal}. Nothing was copied \
+             (--allow-failed-gate overrides the gate)"
+        ),
+        err => anyhow::Error::new(err).context(format!("cannot promote {source} to {target}")),
+    })?;
+    local_target.push("")?;
     let m = &promoted.model.metadata;
     let name = format!("{}-{}", m.name, m.version);
     match &promoted.gate {
@@ -89,7 +93,7 @@ fn run(cli: Cli) -> Result<()> {
                 "promoted {name} ({}, quality gate passed: {}) -> {}",
                 m.algorithm,
                 checks.join(", "),
-                target.display()
+                target
             );
         }
         GateVerdict::Overridden(record) => {
@@ -99,13 +103,12 @@ fn run(cli: Cli) -> Result<()> {
             );
             eprintln!(
                 "WARNING: the override is recorded in {} ({})",
-                target.join(artifact::METADATA_FILE).display(),
+                target.join(artifact::METADATA_FILE),
                 artifact::GATE_OVERRIDE_KEY
             );
             println!(
                 "promoted {name} ({}, QUALITY GATE OVERRIDDEN) -> {}",
-                m.algorithm,
-                target.display()
+                m.algorithm, target
             );
         }
     }

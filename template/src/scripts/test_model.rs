@@ -57,15 +57,19 @@ fn run(cli: Cli) -> Result<()> {
     cli.step.log.init();
     let thresholds = cli.gate.thresholds();
     let model_dir = cli.step.model.model_dir();
+    let local_model = model_dir.workspace()?;
+    local_model.pull("")?;
+    let layers = cli.step.datasets.datasets_dir.workspace()?;
+    layers.pull(paths::GOLD)?;
 
-    let (model, checksum) = Model::load_with_checksum(&model_dir)
+    let (model, checksum) = Model::load_with_checksum(local_model.path())
         .context("cannot load the model (train it first with train_model)")?;
-    let gold = gold::GoldLayer::open(&paths::gold(&cli.step.datasets.datasets_dir))?;
+    let gold = gold::GoldLayer::open(&paths::gold(layers.path()))?;
     // Scoring on a different split than the one held out at training time could leak training rows.
     if gold.manifest.test.sha256 != model.metadata.test_data_sha256 {
         bail!(
             "the gold test split changed since {} was trained; retrain it (train_model) before evaluating",
-            model_dir.display()
+            model_dir
         );
     }
 
@@ -85,7 +89,7 @@ fn run(cli: Cli) -> Result<()> {
     let path = paths::metrics(&cli.step.reports.reports_dir);
     let file = MetricsFile {
         model: record.model.clone(),
-        model_dir: model_dir.display().to_string(),
+        model_dir: model_dir.to_string(),
         model_checksum: &record.model_checksum,
         test_data_sha256: &record.test_data_sha256,
         evaluated_at: &record.evaluated_at,
@@ -95,7 +99,8 @@ fn run(cli: Cli) -> Result<()> {
     fs::write_json_atomic(&path, &file)
         .with_context(|| format!("cannot write {}", path.display()))?;
     // The verdict, failed or passed, stays with the model it is about.
-    artifact::write_gate_record(&model_dir, &record)?;
+    artifact::write_gate_record(local_model.path(), &record)?;
+    local_model.push("")?;
     let gate = &record.gate;
 
     print!("{}", evaluation::format_metrics(&metrics));
@@ -113,12 +118,12 @@ fn run(cli: Cli) -> Result<()> {
     println!("metrics written to {}", path.display());
     println!(
         "gate result written to {}",
-        model_dir.join(artifact::GATE_FILE).display()
+        model_dir.join(artifact::GATE_FILE)
     );
 {%- if mlflow %}
     // Logged before a failed gate stops the step: a failure is worth recording too.
     if let Some(uri) = &cli.tracking.tracking_uri {
-        let run = tracking::log_gate(uri, &model_dir, &record)?;
+        let run = tracking::log_gate(uri, local_model.path(), &record)?;
         println!("gate result logged to MLflow run {}", run.run_id);
     }
 {%- endif %}

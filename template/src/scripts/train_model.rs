@@ -5,11 +5,11 @@
 
 use anyhow::Result;
 use clap::Parser;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use {{crate_name}}::Model;
 use {{crate_name}}::data::gold::{self, GoldData};
+use {{crate_name}}::storage::Workspace;
 {%- if mlflow %}
 use {{crate_name}}::tracking;
 {%- endif %}
@@ -58,10 +58,11 @@ fn run(cli: Cli) -> Result<()> {
     if let (Some(run), Err(_)) = (&tracked, &trained) {
         run.fail();
     }
-    let (model, dir, data) = trained?;
+    let (model, saved, data, layers) = trained?;
 {%- else %}
-    let (model, dir, _) = train(&cli)?;
+    let (model, saved, _, _) = train(&cli)?;
 {%- endif %}
+    let dir = cli.model.model_dir();
 
     let headline: Vec<String> = model
         .metadata
@@ -70,19 +71,21 @@ fn run(cli: Cli) -> Result<()> {
         .iter()
         .map(|(metric, value)| format!("{metric} {value:.4}"))
         .collect();
-    tracing::info!(dir = %dir.display(), metrics = %headline.join(", "), "model saved");
+    tracing::info!(dir = %dir, metrics = %headline.join(", "), "model saved");
     println!(
         "{} {} trained on {} rows: test {} -> {}",
         model.metadata.algorithm,
         model.metadata.task().describe(),
         model.metadata.train_rows,
         headline.join(", "),
-        dir.display()
+        dir
     );
 {%- if mlflow %}
     if let Some(run) = tracked {
-        let gold_dir = paths::gold(&cli.datasets.datasets_dir);
-        let record = run.finish(&model, &dir, &data, &gold_dir)?;
+        let gold_dir = paths::gold(layers.path());
+        let record = run.finish(&model, saved.path(), &data, &gold_dir)?;
+        // The run record travels with the model.
+        saved.push("")?;
         println!(
             "logged to MLflow run {} in experiment {}: {}",
             record.run_id,
@@ -94,12 +97,15 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-/// Loads gold, fits the model and saves it; returns it with its directory and the data.
-fn train(cli: &Cli) -> Result<(Model, PathBuf, GoldData)> {
+/// Loads gold, fits the model and saves it; returns it with the local copy of its directory, the
+/// data and the local copy of the layers.
+fn train(cli: &Cli) -> Result<(Model, Workspace, GoldData, Workspace)> {
     let hyperparameters = cli.training.hyperparameters();
     let bar = logging::progress_bar(3, "train_model");
     bar.set_message("load gold");
-    let data = gold::load(&paths::gold(&cli.datasets.datasets_dir))?;
+    let layers = cli.datasets.datasets_dir.workspace()?;
+    layers.pull(paths::GOLD)?;
+    let data = gold::load(&paths::gold(layers.path()))?;
     bar.inc(1);
 
     bar.set_message(format!("fit {}", hyperparameters.algorithm));
@@ -113,8 +119,9 @@ fn train(cli: &Cli) -> Result<(Model, PathBuf, GoldData)> {
     bar.inc(1);
 
     bar.set_message("save");
-    let dir = cli.model.model_dir();
-    model.save(&dir)?;
+    let saved = cli.model.model_dir().workspace()?;
+    model.save(saved.path())?;
+    saved.push("")?;
     bar.finish_and_clear();
-    Ok((model, dir, data))
+    Ok((model, saved, data, layers))
 }

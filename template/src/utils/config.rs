@@ -14,6 +14,7 @@ use clap::{Args, Command, CommandFactory, FromArgMatches};
 use std::path::{Path, PathBuf};
 
 use crate::evaluation::Thresholds;
+use crate::storage::{Folder, parse_folder};
 use crate::training::{Algorithm, Hyperparameters};
 use crate::utils::{logging, paths};
 
@@ -92,14 +93,15 @@ impl LogSettings {
 /// The folder of the bronze, silver and gold layers.
 #[derive(Debug, Clone, Args)]
 pub struct DatasetsDir {
-    /// Folder of the data layers
+    /// Folder of the data layers: a path, or an s3://, gs:// or az:// URL (feature `cloud`)
     #[arg(
         long,
         env = "DATASETS_DIR",
         value_name = "DATASETS_DIR",
-        default_value = paths::DATASETS_DIR
+        default_value = paths::DATASETS_DIR,
+        value_parser = parse_folder
     )]
-    pub datasets_dir: PathBuf,
+    pub datasets_dir: Folder,
 }
 
 /// The folder of metrics, predictions, the report and its figures.
@@ -196,20 +198,23 @@ pub struct ModelId {
         value_parser = parse_model_version
     )]
     pub model_version: String,
-    /// Folder of the trained model directories
+    /// Folder of the trained model directories: a path, or an s3://, gs:// or az:// URL (feature
+    /// `cloud`)
     #[arg(
         long,
         env = "MODELS_DIR",
         value_name = "MODELS_DIR",
-        default_value = paths::MODELS_DIR
+        default_value = paths::MODELS_DIR,
+        value_parser = parse_folder
     )]
-    pub models_dir: PathBuf,
+    pub models_dir: Folder,
 }
 
 impl ModelId {
     /// `MODELS_DIR/MODEL_NAME-MODEL_VERSION`.
-    pub fn model_dir(&self) -> PathBuf {
-        paths::model_dir(&self.models_dir, &self.name, &self.model_version)
+    pub fn model_dir(&self) -> Folder {
+        self.models_dir
+            .join(&paths::model_dir_name(&self.name, &self.model_version))
     }
 }
 
@@ -217,15 +222,15 @@ impl ModelId {
 #[derive(Debug, Clone, Args)]
 pub struct ModelChoice {
     /// Model directory [default: MODELS_DIR/MODEL_NAME-MODEL_VERSION]
-    #[arg(long)]
-    pub model_dir: Option<PathBuf>,
+    #[arg(long, value_parser = parse_folder)]
+    pub model_dir: Option<Folder>,
     #[command(flatten)]
     pub id: ModelId,
 }
 
 impl ModelChoice {
     /// `--model-dir`, else the configured model's directory.
-    pub fn model_dir(&self) -> PathBuf {
+    pub fn model_dir(&self) -> Folder {
         self.model_dir
             .clone()
             .unwrap_or_else(|| self.id.model_dir())
@@ -385,14 +390,15 @@ pub struct PredictInput {
 /// Where `promote_model` installs the model the API serves.
 #[derive(Debug, Clone, Args)]
 pub struct PromoteTarget {
-    /// Destination directory
+    /// Destination directory: a path, or an s3://, gs:// or az:// URL (feature `cloud`)
     #[arg(
         long,
         env = "PROMOTE_DIR",
         value_name = "PROMOTE_DIR",
-        default_value = paths::PROMOTED_MODEL_DIR
+        default_value = paths::PROMOTED_MODEL_DIR,
+        value_parser = parse_folder
     )]
-    pub to: PathBuf,
+    pub to: Folder,
 }
 {%- endif %}
 {%- if mlflow %}
@@ -512,7 +518,13 @@ mod tests {
     fn defaults_apply_when_nothing_is_set() {
         let model: ModelChoice = defaults();
         let name = format!("{}-{}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
-        assert_eq!(model.model_dir(), Path::new(paths::MODELS_DIR).join(name));
+        assert_eq!(
+            model.model_dir().to_string(),
+            Path::new(paths::MODELS_DIR)
+                .join(name)
+                .display()
+                .to_string()
+        );
         let training: TrainingSettings = defaults();
         assert_eq!(training.hyperparameters(), Hyperparameters::default());
         let source: SourceSettings = defaults();
@@ -552,7 +564,7 @@ mod tests {
         let training = TrainingSettings::from_arg_matches(&matches).unwrap();
         assert_eq!(training.algorithm, Algorithm::DecisionTree);
         let model = ModelChoice::from_arg_matches(&parse(&["--model-dir", "m"]).unwrap()).unwrap();
-        assert_eq!(model.model_dir(), Path::new("m"));
+        assert_eq!(model.model_dir().to_string(), "m");
 {%- if mlflow %}
         let server = TrackingServer::from_arg_matches(
             &parse(&["--tracking-uri", "http://mlflow:5000/"]).unwrap(),

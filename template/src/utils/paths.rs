@@ -19,24 +19,29 @@ pub const ENV_FILE: &str = "config/.env";
 pub const PROMOTED_MODEL_DIR: &str = "api/models/current";
 {%- endif %}
 
+/// The layer folders inside a datasets folder.
+pub const BRONZE: &str = "bronze";
+pub const SILVER: &str = "silver";
+pub const GOLD: &str = "gold";
+
 /// The bronze layer folder inside a datasets folder.
 pub fn bronze(datasets: &Path) -> PathBuf {
-    datasets.join("bronze")
+    datasets.join(BRONZE)
 }
 
 /// The silver layer folder inside a datasets folder.
 pub fn silver(datasets: &Path) -> PathBuf {
-    datasets.join("silver")
+    datasets.join(SILVER)
 }
 
 /// The gold layer folder inside a datasets folder.
 pub fn gold(datasets: &Path) -> PathBuf {
-    datasets.join("gold")
+    datasets.join(GOLD)
 }
 
-/// The directory of one trained model: `<models>/<name>-<version>`.
-pub fn model_dir(models: &Path, name: &str, version: &str) -> PathBuf {
-    models.join(format!("{name}-{version}"))
+/// The directory of one trained model inside a models folder: `<name>-<version>`.
+pub fn model_dir_name(name: &str, version: &str) -> String {
+    format!("{name}-{version}")
 }
 
 /// The figures folder inside a reports folder.
