@@ -5,9 +5,9 @@
 
 use crate::artifact::Model;
 use crate::data::columnar;
-use crate::data::schema::{Column, RecordError, Value};
-use crate::data::target::Task;
 use crate::data::{self, DataError, io_error};
+use crate::schema::target::Task;
+use crate::schema::{Column, RecordError, Value};
 use crate::utils::fs::AtomicWriter;
 use crate::utils::logging;
 use arrow_array::cast::AsArray;

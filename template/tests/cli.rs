@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use {{crate_name}}::utils::config;
+use {{crate_name}}::config;
 
 const MAKE_DATASET: &str = env!("CARGO_BIN_EXE_make_dataset");
 const TRAIN_MODEL: &str = env!("CARGO_BIN_EXE_train_model");

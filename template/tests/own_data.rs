@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use {{crate_name}}::RawRecord;
 use {{crate_name}}::batch;
-use {{crate_name}}::data::schema::{ColumnKind, Schema};
 use {{crate_name}}::data::{bronze, columnar, gold, silver};
-use {{crate_name}}::training::{self, Hyperparameters};
+use {{crate_name}}::schema::{ColumnKind, Schema};
+use {{crate_name}}::training::Hyperparameters;
 use {{crate_name}}::utils::paths;
+use {{crate_name}}::{Model, RawRecord};
 
 const SCHEMA: &str = r#"
 name = "Customer churn"
@@ -160,7 +160,7 @@ fn predictions_echo_identifiers_for_files_and_records() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (_, data) = build(d);
-    let model = training::train(&data, &Hyperparameters::default(), "churn", "1", None).unwrap();
+    let model = Model::train(&data, &Hyperparameters::default(), "churn", "1", None).unwrap();
 
     // The held-out rows: every prediction carries its customer.
     let output = d.join("predictions.csv");

@@ -6,16 +6,16 @@ use std::path::Path;
 use {{crate_name}}::RawRecord;
 use {{crate_name}}::artifact::Outcome;
 use {{crate_name}}::artifact::{ArtifactError, MODEL_FILE, Model};
+use {{crate_name}}::config::{self, GateSettings};
 use {{crate_name}}::data::gold::{self, GoldData};
 use {{crate_name}}::data::manifest::SilverManifest;
 use {{crate_name}}::data::manifest::{BronzeManifest, GoldManifest};
-use {{crate_name}}::data::schema::{Column, ColumnKind, RecordError};
-use {{crate_name}}::data::schema::{Schema, Value};
-use {{crate_name}}::data::target::Task;
 use {{crate_name}}::data::{SAMPLE_CSV, bronze, columnar, silver};
 use {{crate_name}}::evaluation::{self, Metrics};
-use {{crate_name}}::training::{self, Algorithm, Hyperparameters};
-use {{crate_name}}::utils::config::{self, GateSettings};
+use {{crate_name}}::schema::target::Task;
+use {{crate_name}}::schema::{Column, ColumnKind, RecordError};
+use {{crate_name}}::schema::{Schema, Value};
+use {{crate_name}}::training::{Algorithm, Hyperparameters};
 use {{crate_name}}::utils::{hashing, paths};
 
 struct Layers {
@@ -54,7 +54,7 @@ fn train(dir: &Path, algorithm: Algorithm) -> (GoldData, Model) {
         algorithm,
         ..Hyperparameters::default()
     };
-    let model = training::train(&data, &params, "test", "1", None).unwrap();
+    let model = Model::train(&data, &params, "test", "1", None).unwrap();
     (data, model)
 }
 

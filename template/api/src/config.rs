@@ -8,11 +8,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 // One import per line: the crate name in the path makes a long list wrap differently per project.
+{%- if mlflow %}
+use {{crate_name}}::config::TrackingServer;
+{%- endif %}
 use {{crate_name}}::storage::Folder;
 use {{crate_name}}::storage::parse_folder;
-{%- if mlflow %}
-use {{crate_name}}::utils::config::TrackingServer;
-{%- endif %}
 use {{crate_name}}_settings::PRECEDENCE;
 use {{crate_name}}_settings::parse_ip;
 use {{crate_name}}_settings::parse_log_filter;

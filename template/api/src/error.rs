@@ -4,7 +4,7 @@
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use {{crate_name}}::data::schema::RecordError;
+use {{crate_name}}::schema::RecordError;
 use {{crate_name}}_service::wire::{BatchItemError, ErrorBody};
 
 /// A request the API refuses, or a failure it reports.

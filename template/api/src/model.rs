@@ -14,8 +14,8 @@ use std::time::SystemTime;
 
 use crate::config::Config;
 use {{crate_name}}::artifact::{ArtifactError, CHECKSUMS_FILE, Model};
-use {{crate_name}}::data::target::Task;
 use {{crate_name}}::features::Step;
+use {{crate_name}}::schema::target::Task;
 use {{crate_name}}::storage::Folder;
 #[cfg(feature = "cloud")]
 use {{crate_name}}::storage::{Remote, StorageError};

@@ -23,8 +23,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa_swagger_ui::SwaggerUi;
 
-use {{crate_name}}::data::schema::ColumnKind;
-use {{crate_name}}::data::target::Task;
+use {{crate_name}}::schema::ColumnKind;
+use {{crate_name}}::schema::target::Task;
 use {{crate_name}}_service::wire::BatchItemError;
 use {{crate_name}}_service::wire::ErrorBody;
 use {{crate_name}}_service::wire::FieldInfo;

@@ -3,11 +3,12 @@
 //! [`outputs`](crate::artifact::Model::outputs) is the one path from validated rows to class
 //! probabilities or predicted values, shared by the API (one record or a batch) and batch scoring.
 
-use crate::data::schema::{FeatureSchema, RecordError, Schema, Value};
-use crate::data::target::Task;
-use crate::evaluation::{GateRecord, Limit, Metrics, Thresholds};
+use crate::data::gold::GoldData;
+use crate::evaluation::{GateRecord, Limit, Metrics, Thresholds, evaluate_outputs};
 use crate::features::{Preprocessor, RawRecord};
-use crate::training::{Estimator, Hyperparameters, argmax};
+use crate::schema::target::Task;
+use crate::schema::{FeatureSchema, RecordError, Schema, Value};
+use crate::training::{Estimator, Hyperparameters, TrainError, argmax};
 use crate::utils::{fs, hashing, time};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -113,6 +114,54 @@ pub struct Model {
 }
 
 impl Model {
+    /// Fits a model on the gold training split, evaluates it on the test split and assembles the
+    /// artifact (preprocessing, estimator and metadata) ready for [`Model::save`].
+    pub fn train(
+        gold: &GoldData,
+        params: &Hyperparameters,
+        name: &str,
+        version: &str,
+        git_commit: Option<String>,
+    ) -> Result<Self, TrainError> {
+        let schema = gold.preprocessor.schema();
+        let task = schema.task();
+        let features = gold.preprocessor.feature_names();
+        let estimator =
+            Estimator::fit(params, gold.train_x.view(), &gold.train_y, &task, &features)?;
+        let metrics = evaluate_outputs(
+            &task,
+            &gold.test_y,
+            estimator.outputs(gold.test_x.view()).view(),
+        );
+        let metadata = ModelMetadata {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            algorithm: params.algorithm.to_string(),
+            hyperparameters: params.clone(),
+            feature_schema: schema.feature_schema(),
+            feature_importance: features
+                .iter()
+                .cloned()
+                .zip(estimator.feature_importance())
+                .collect(),
+            encoded_features: features,
+            training_data_sha256: gold.manifest.train.sha256.clone(),
+            test_data_sha256: gold.manifest.test.sha256.clone(),
+            schema_sha256: schema.fingerprint(),
+            split_seed: gold.manifest.split_seed,
+            train_rows: gold.train_y.len() as u64,
+            metrics,
+            crate_version: env!("CARGO_PKG_VERSION").to_owned(),
+            git_commit,
+            created_at: crate::utils::time::now_rfc3339(),
+        };
+        Ok(Self {
+            metadata,
+            preprocessor: gold.preprocessor.clone(),
+            estimator,
+        })
+    }
+
     /// Loads a model directory, refusing it unless every file matches `SHA256SUMS`.
     ///
     /// Returns [`ArtifactError::Missing`] for an absent file, [`ArtifactError::ChecksumMismatch`]
@@ -283,6 +332,17 @@ fn parse_checksums(bytes: &[u8]) -> Option<BTreeMap<String, String>> {
                 .then(|| (file.trim().to_owned(), hash.to_owned()))
         })
         .collect()
+}
+
+/// The current git commit of the working directory, if it is a git checkout with at least one
+/// commit and git is installed.
+pub fn git_commit() -> Option<String> {
+    let output = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+    (output.status.success() && !commit.is_empty()).then_some(commit)
 }
 
 /// The quality gate's verdict on the model (a [`GateRecord`], JSON), written by

@@ -6,8 +6,8 @@
 
 use super::DataError;
 use super::manifest::{self, ColumnType, FileEntry};
-use super::schema::{ColumnKind, Schema, Value};
-use super::target::{Targets, Task};
+use crate::schema::target::{Targets, Task};
+use crate::schema::{ColumnKind, Schema, Value};
 use crate::utils::fs::AtomicWriter;
 use arrow_array::builder::{Float64Builder, StringBuilder};
 use arrow_array::types::Int32Type;

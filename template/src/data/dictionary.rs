@@ -1,7 +1,7 @@
 //! The data dictionary (`reference/data_dictionary.md`), rendered from the schema so it cannot drift.
 
-use super::schema::{ColumnKind, Role, Schema};
-use super::target::Task;
+use crate::schema::target::Task;
+use crate::schema::{ColumnKind, Role, Schema};
 use std::fmt::Write;
 
 /// Markdown describing every raw (bronze/silver) and model-ready (gold) column.

@@ -9,10 +9,10 @@
 
 use super::columnar::{self, Encoder};
 use super::manifest::{self, GoldManifest, MANIFEST_FILE, SchemaSummary, SilverManifest};
-use super::schema::{Schema, Value};
-use super::target::{Targets, Task};
 use super::{DataError, io_error};
 use crate::features::{Fitter, Preprocessor};
+use crate::schema::target::{Targets, Task};
+use crate::schema::{Schema, Value};
 use crate::utils::{fs, time};
 use ndarray::Array2;
 use std::collections::BTreeMap;

@@ -2,8 +2,43 @@
 //! its bytes, unchanged, so bronze never holds the whole file in memory.
 
 use super::{DataError, SAMPLE_CSV, io_error};
-use crate::utils::config::DataSource;
 use std::io::Read;
+use std::path::PathBuf;
+
+/// Where the dataset comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataSource {
+    /// The Palmer penguins CSV compiled into the binaries, so the default works offline.
+    Sample,
+    /// A local CSV file.
+    File(PathBuf),
+    /// A CSV downloaded over http(s).
+    Url(String),
+}
+
+impl DataSource {
+    /// Interprets `sample`, `http(s)://...` or anything else as a path.
+    pub fn parse(value: &str) -> Self {
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("sample") {
+            Self::Sample
+        } else if value.starts_with("http://") || value.starts_with("https://") {
+            Self::Url(value.to_owned())
+        } else {
+            Self::File(PathBuf::from(value))
+        }
+    }
+}
+
+impl std::fmt::Display for DataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sample => f.write_str("sample:penguins.csv"),
+            Self::File(path) => write!(f, "{}", path.display()),
+            Self::Url(url) => f.write_str(url),
+        }
+    }
+}
 
 /// The raw bytes of `source`, as a stream.
 pub fn open(source: &DataSource) -> Result<Box<dyn Read + Send>, DataError> {

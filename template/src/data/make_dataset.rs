@@ -4,9 +4,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use std::process::ExitCode;
 
+use {{crate_name}}::config;
 use {{crate_name}}::data::{self, bronze, dictionary};
 use {{crate_name}}::data::{gold, ingest, silver};
-use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{fs, logging, paths};
 
 /// Build the bronze, silver and gold data layers from the configured source.

@@ -47,7 +47,7 @@ pub struct SchemaSummary {
 
 impl SchemaSummary {
     /// Summarises a schema.
-    pub fn of(schema: &super::schema::Schema) -> Self {
+    pub fn of(schema: &crate::schema::Schema) -> Self {
         Self {
             name: schema.name.clone(),
             sha256: schema.fingerprint(),

@@ -12,11 +12,9 @@ pub mod dictionary;
 pub mod gold;
 pub mod ingest;
 pub mod manifest;
-pub mod schema;
 pub mod silver;
-pub mod target;
 
-use schema::{Schema, SchemaError};
+use crate::schema::{Schema, SchemaError};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 

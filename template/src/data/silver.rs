@@ -12,8 +12,8 @@ use super::columnar::{self, Encoder};
 use super::manifest::{
     self, BronzeManifest, MANIFEST_FILE, RowAccounting, SchemaSummary, SilverManifest,
 };
-use super::schema::{Schema, Value};
 use super::{DataError, io_error};
+use crate::schema::{Schema, Value};
 use crate::utils::fs::AtomicWriter;
 use crate::utils::hashing::HashingReader;
 use crate::utils::{fs, time};

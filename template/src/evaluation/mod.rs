@@ -2,7 +2,7 @@
 //! measured by accuracy, macro-F1, per-class precision/recall and the confusion matrix (plus ROC AUC
 //! and log loss with two classes); a regression by RMSE, MAE and R^2.
 
-use crate::data::target::{Targets, Task};
+use crate::schema::target::{Targets, Task};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 

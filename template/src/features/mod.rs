@@ -3,7 +3,7 @@
 //! The [`Preprocessor`](crate::features::Preprocessor) is fitted on the training split only (so no statistic leaks from the test
 //! split), saved with the model, and applied unchanged at serving time.
 
-use crate::data::schema::{Column, ColumnKind, RecordError, Schema, Value};
+use crate::schema::{Column, ColumnKind, RecordError, Schema, Value};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 

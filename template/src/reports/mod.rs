@@ -5,10 +5,10 @@
 
 use crate::artifact::ModelMetadata;
 use crate::data::manifest::{GoldManifest, SilverManifest};
-use crate::data::target::Task;
 use crate::evaluation::{
     BinaryMetrics, ClassificationMetrics, GateReport, Metrics, RegressionMetrics,
 };
+use crate::schema::target::Task;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::fmt::Write;

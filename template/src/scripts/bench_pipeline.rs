@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use {{crate_name}}::config;
 use {{crate_name}}::data::gold::{self, SplitMix64};
-use {{crate_name}}::data::schema::Schema;
 use {{crate_name}}::data::{SAMPLE_CSV, bronze, silver};
-use {{crate_name}}::training::{self, Algorithm, Hyperparameters};
-use {{crate_name}}::utils::config;
+use {{crate_name}}::schema::Schema;
+use {{crate_name}}::training::{Algorithm, Hyperparameters};
 use {{crate_name}}::utils::memory::peak_rss_bytes;
 use {{crate_name}}::utils::{logging, paths};
 use {{crate_name}}::{Model, batch};
@@ -120,7 +120,7 @@ fn bench_dataset(name: &str, bytes: Vec<u8>, schema: &Schema, cli: &Cli, dir: &P
             ..Hyperparameters::default()
         };
         let start = Instant::now();
-        let model = training::train(&data, &params, "bench", "0", None)?;
+        let model = Model::train(&data, &params, "bench", "0", None)?;
         report(name, &format!("train {algorithm}"), g.train.rows, start);
         let model_dir = dir.join(format!("model-{algorithm}"));
         model.save(&model_dir)?;

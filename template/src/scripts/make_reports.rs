@@ -5,12 +5,12 @@ use clap::Parser;
 use std::process::ExitCode;
 
 use {{crate_name}}::Model;
+use {{crate_name}}::config;
 use {{crate_name}}::data::manifest::SilverManifest;
 use {{crate_name}}::data::manifest::{self, GoldManifest, MANIFEST_FILE};
-use {{crate_name}}::data::target::Task;
 use {{crate_name}}::evaluation::{GateReport, Metrics};
 use {{crate_name}}::reports::{self, ReportInputs};
-use {{crate_name}}::utils::config;
+use {{crate_name}}::schema::target::Task;
 use {{crate_name}}::utils::{fs, logging, paths};
 
 /// Draw the figures (SVG) of the model's task and write reports/report.md linking them: feature

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use {{crate_name}}::Model;
 use {{crate_name}}::batch;
+use {{crate_name}}::config;
 use {{crate_name}}::data::gold;
-use {{crate_name}}::data::target::Task;
-use {{crate_name}}::utils::config;
+use {{crate_name}}::schema::target::Task;
 use {{crate_name}}::utils::{logging, paths};
 
 /// Predict every row of a raw-schema CSV or Parquet file (target column optional) and write a CSV

@@ -5,10 +5,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 use {{crate_name}}::artifact::{self, GateVerdict, PromoteError};
+use {{crate_name}}::config;
 {%- if mlflow %}
 use {{crate_name}}::tracking;
 {%- endif %}
-use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::logging;
 
 /// Verify a trained model's checksums and quality gate result, and copy it atomically to the

@@ -6,13 +6,13 @@ use serde::Serialize;
 use std::process::ExitCode;
 
 use {{crate_name}}::artifact::{self, Model};
+use {{crate_name}}::config;
 use {{crate_name}}::data::gold;
 use {{crate_name}}::evaluation::GateReport;
 use {{crate_name}}::evaluation::{self, GateRecord, Metrics};
 {%- if mlflow %}
 use {{crate_name}}::tracking;
 {%- endif %}
-use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{fs, logging, paths, time};
 
 /// Evaluate a trained model on the held-out test split and fail if a metric is below its threshold.

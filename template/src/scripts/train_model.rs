@@ -8,13 +8,13 @@ use clap::Parser;
 use std::process::ExitCode;
 
 use {{crate_name}}::Model;
+use {{crate_name}}::artifact;
+use {{crate_name}}::config;
 use {{crate_name}}::data::gold::{self, GoldData};
 use {{crate_name}}::storage::Workspace;
 {%- if mlflow %}
 use {{crate_name}}::tracking;
 {%- endif %}
-use {{crate_name}}::training;
-use {{crate_name}}::utils::config;
 use {{crate_name}}::utils::{logging, paths};
 
 /// Train a model on the gold layer and save it with its preprocessing, metadata and checksums.
@@ -60,7 +60,7 @@ fn run(cli: Cli) -> Result<()> {
     }
     let (model, saved, data, layers) = trained?;
 {%- else %}
-    let (model, saved, _, _) = train(&cli)?;
+    let (model, _, _, _) = train(&cli)?;
 {%- endif %}
     let dir = cli.model.model_dir();
 
@@ -109,12 +109,12 @@ fn train(cli: &Cli) -> Result<(Model, Workspace, GoldData, Workspace)> {
     bar.inc(1);
 
     bar.set_message(format!("fit {}", hyperparameters.algorithm));
-    let model = training::train(
+    let model = Model::train(
         &data,
         &hyperparameters,
         &cli.model.name,
         &cli.model.model_version,
-        training::git_commit(),
+        artifact::git_commit(),
     )?;
     bar.inc(1);
 

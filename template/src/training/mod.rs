@@ -4,10 +4,7 @@
 //! so probabilities always come back in schema order whichever classes the training split
 //! happened to contain; a numeric target is predicted as one number.
 
-use crate::artifact::{Model, ModelMetadata};
-use crate::data::gold::GoldData;
-use crate::data::target::{Targets, Task};
-use crate::evaluation::evaluate_outputs;
+use crate::schema::target::{Targets, Task};
 use logistic::LogisticRegression;
 use ridge::RidgeRegression;
 use tree::{DecisionTree, TreeParams};
@@ -211,64 +208,6 @@ impl Estimator {
             Self::DecisionTree { tree } => tree.feature_importance.clone(),
         }
     }
-}
-
-/// Fits a model on the gold training split, evaluates it on the test split and assembles the
-/// artifact (preprocessing, estimator and metadata) ready for [`Model::save`].
-pub fn train(
-    gold: &GoldData,
-    params: &Hyperparameters,
-    name: &str,
-    version: &str,
-    git_commit: Option<String>,
-) -> Result<Model, TrainError> {
-    let schema = gold.preprocessor.schema();
-    let task = schema.task();
-    let features = gold.preprocessor.feature_names();
-    let estimator = Estimator::fit(params, gold.train_x.view(), &gold.train_y, &task, &features)?;
-    let metrics = evaluate_outputs(
-        &task,
-        &gold.test_y,
-        estimator.outputs(gold.test_x.view()).view(),
-    );
-    let metadata = ModelMetadata {
-        name: name.to_owned(),
-        version: version.to_owned(),
-        algorithm: params.algorithm.to_string(),
-        hyperparameters: params.clone(),
-        feature_schema: schema.feature_schema(),
-        feature_importance: features
-            .iter()
-            .cloned()
-            .zip(estimator.feature_importance())
-            .collect(),
-        encoded_features: features,
-        training_data_sha256: gold.manifest.train.sha256.clone(),
-        test_data_sha256: gold.manifest.test.sha256.clone(),
-        schema_sha256: schema.fingerprint(),
-        split_seed: gold.manifest.split_seed,
-        train_rows: gold.train_y.len() as u64,
-        metrics,
-        crate_version: env!("CARGO_PKG_VERSION").to_owned(),
-        git_commit,
-        created_at: crate::utils::time::now_rfc3339(),
-    };
-    Ok(Model {
-        metadata,
-        preprocessor: gold.preprocessor.clone(),
-        estimator,
-    })
-}
-
-/// The current git commit of the working directory, if it is a git checkout with at least one
-/// commit and git is installed.
-pub fn git_commit() -> Option<String> {
-    let output = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    let commit = String::from_utf8(output.stdout).ok()?.trim().to_owned();
-    (output.status.success() && !commit.is_empty()).then_some(commit)
 }
 
 /// Index of the largest value; the first one wins a tie.

@@ -1,6 +1,5 @@
-//! Cross-cutting helpers: settings, logging, paths, hashing, atomic file writes, timestamps and memory figures.
+//! Cross-cutting helpers: logging, paths, hashing, atomic file writes, timestamps and memory figures.
 
-pub mod config;
 pub mod fs;
 pub mod hashing;
 pub mod logging;

@@ -7,9 +7,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
 
-use {{crate_name}}::data::schema::{Column, ColumnKind};
-use {{crate_name}}::data::target::Task;
 use {{crate_name}}::evaluation::Metrics;
+use {{crate_name}}::schema::target::Task;
+use {{crate_name}}::schema::{Column, ColumnKind};
 use {{crate_name}}_service::wire::FieldInfo;
 use {{crate_name}}_service::wire::HeldOutMetrics;
 use {{crate_name}}_service::wire::ModelInfo;

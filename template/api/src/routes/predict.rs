@@ -18,7 +18,7 @@ use utoipa::openapi::schema::{ArrayBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
 
 use {{crate_name}}::artifact::Outcome;
-use {{crate_name}}::data::schema;
+use {{crate_name}}::schema;
 use {{crate_name}}_service::wire::ErrorBody;
 use {{crate_name}}_service::wire::ModelRef;
 use {{crate_name}}_service::wire::Predicted;

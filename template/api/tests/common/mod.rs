@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use {{crate_name}}::Model;
-use {{crate_name}}::data::schema::Schema;
 use {{crate_name}}::data::{SAMPLE_CSV, bronze, gold, silver};
-use {{crate_name}}::training::{self, Hyperparameters};
+use {{crate_name}}::schema::Schema;
+use {{crate_name}}::training::Hyperparameters;
 use {{crate_name}}::utils::paths;
 
 /// The classifier most tests serve (it predicts the species): trained once per test binary (in
@@ -51,7 +51,7 @@ fn train(name: &str, schema: &Schema) -> Model {
     )
     .expect("gold");
     let data = gold::load(&paths::gold(&datasets)).expect("gold loads");
-    training::train(&data, &Hyperparameters::default(), name, "1.0.0", None)
+    Model::train(&data, &Hyperparameters::default(), name, "1.0.0", None)
         .expect("training succeeds")
 }
 

@@ -13,6 +13,7 @@
 use clap::{Args, Command, CommandFactory, FromArgMatches};
 use std::path::{Path, PathBuf};
 
+use crate::data::ingest::DataSource;
 use crate::evaluation::Thresholds;
 use crate::storage::{Folder, parse_folder};
 use crate::training::{Algorithm, Hyperparameters};
@@ -459,41 +460,6 @@ pub struct RegistrySettings {
 {%- endif %}
 {%- endif %}
 
-/// Where the dataset comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DataSource {
-    /// The Palmer penguins CSV compiled into the binaries, so the default works offline.
-    Sample,
-    /// A local CSV file.
-    File(PathBuf),
-    /// A CSV downloaded over http(s).
-    Url(String),
-}
-
-impl DataSource {
-    /// Interprets `sample`, `http(s)://...` or anything else as a path.
-    pub fn parse(value: &str) -> Self {
-        let value = value.trim();
-        if value.eq_ignore_ascii_case("sample") {
-            Self::Sample
-        } else if value.starts_with("http://") || value.starts_with("https://") {
-            Self::Url(value.to_owned())
-        } else {
-            Self::File(PathBuf::from(value))
-        }
-    }
-}
-
-impl std::fmt::Display for DataSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Sample => f.write_str("sample:penguins.csv"),
-            Self::File(path) => write!(f, "{}", path.display()),
-            Self::Url(url) => f.write_str(url),
-        }
-    }
-}
-
 fn parse_source(value: &str) -> Result<DataSource, String> {
     if value.trim().is_empty() {
         return Err("expected `sample`, a file path, or an http(s) URL".to_owned());
@@ -645,7 +611,7 @@ mod tests {
 
     #[test]
     fn env_example_documents_and_accepts_every_setting() {
-        let example = include_str!("../../config/.env.example");
+        let example = include_str!("../config/.env.example");
         check_env_file(all_settings(), example).unwrap();
     }
 {%- if dvc %}
@@ -655,7 +621,7 @@ mod tests {
     fn dvc_params_start_at_the_defaults() {
         let mut section = "";
         let mut params = std::collections::BTreeMap::new();
-        for line in include_str!("../../params.yaml").lines() {
+        for line in include_str!("../params.yaml").lines() {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
