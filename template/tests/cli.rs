@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use {{crate_name}}::config;
+use {{crate_name}}::training::Algorithm;
 
 const MAKE_DATASET: &str = env!("CARGO_BIN_EXE_make_dataset");
 const TRAIN_MODEL: &str = env!("CARGO_BIN_EXE_train_model");
@@ -237,7 +238,10 @@ fn overriding_the_gate_is_loud_and_recorded_in_the_metadata() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("QUALITY GATE OVERRIDDEN"));
     // The promoted model still verifies, and says it was let through.
     let model = Model::load(&current).unwrap();
-    assert_eq!(model.metadata.algorithm, "decision_tree");
+    assert_eq!(
+        model.metadata.hyperparameters.algorithm,
+        Algorithm::DecisionTree
+    );
     let record = artifact::gate_override(&current).unwrap().unwrap();
     assert!(
         record.refused_because.contains("failed the quality gate"),

@@ -54,7 +54,7 @@ pub enum ArtifactError {
 pub struct ModelMetadata {
     pub name: String,
     pub version: String,
-    pub algorithm: String,
+    /// The algorithm (`hyperparameters.algorithm`) and its settings.
     pub hyperparameters: Hyperparameters,
     /// Raw inputs a client sends, the target and the task.
     pub feature_schema: FeatureSchema,
@@ -136,7 +136,6 @@ impl Model {
         let metadata = ModelMetadata {
             name: name.to_owned(),
             version: version.to_owned(),
-            algorithm: params.algorithm.to_string(),
             hyperparameters: params.clone(),
             feature_schema: schema.feature_schema(),
             feature_importance: features

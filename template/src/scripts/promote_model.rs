@@ -91,7 +91,7 @@ fn run(cli: Cli) -> Result<()> {
                 .collect();
             println!(
                 "promoted {name} ({}, quality gate passed: {}) -> {}",
-                m.algorithm,
+                m.hyperparameters.algorithm,
                 checks.join(", "),
                 target
             );
@@ -108,7 +108,7 @@ fn run(cli: Cli) -> Result<()> {
             );
             println!(
                 "promoted {name} ({}, QUALITY GATE OVERRIDDEN) -> {}",
-                m.algorithm, target
+                m.hyperparameters.algorithm, target
             );
         }
     }

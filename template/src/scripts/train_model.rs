@@ -74,7 +74,7 @@ fn run(cli: Cli) -> Result<()> {
     tracing::info!(dir = %dir, metrics = %headline.join(", "), "model saved");
     println!(
         "{} {} trained on {} rows: test {} -> {}",
-        model.metadata.algorithm,
+        model.metadata.hyperparameters.algorithm,
         model.metadata.task().describe(),
         model.metadata.train_rows,
         headline.join(", "),

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, header};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Serialize;
+use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
 use {{crate_name}}_service::wire::ErrorBody;
@@ -65,25 +66,9 @@ pub async fn reload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+    // Compared in a time independent of where the two differ (the length is not secret).
+    if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
         return Err(ApiError::Unauthorized);
     }
     Ok(Json(state.reload().await?.into()))
-}
-
-/// Compares secrets in time independent of where they differ (the length is not secret).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_compare_equal_only_when_identical() {
-        assert!(constant_time_eq(b"token", b"token"));
-        assert!(!constant_time_eq(b"token", b"tokem"));
-        assert!(!constant_time_eq(b"token", b"token2"));
-    }
 }

@@ -28,7 +28,7 @@ pub async fn model_info(State(state): State<AppState>) -> Json<ModelInfo> {
     Json(ModelInfo {
         name: meta.name.clone(),
         version: meta.version.clone(),
-        algorithm: meta.algorithm.clone(),
+        algorithm: meta.hyperparameters.algorithm.to_string(),
         checksum: served.checksum.clone(),
         created_at: meta.created_at.clone(),
         loaded_at: served.loaded_at,
