@@ -17,12 +17,11 @@ use crate::data::ingest::DataSource;
 use crate::evaluation::Thresholds;
 use crate::storage::{Folder, parse_folder};
 use crate::training::{Algorithm, Hyperparameters};
-use crate::utils::{logging, paths};
+use crate::utils::paths;
 
 // One import per line: the crate name in the path makes a long list wrap differently per project.
 use {{crate_name}}_settings::parse_delimiter;
 use {{crate_name}}_settings::parse_fraction;
-use {{crate_name}}_settings::parse_log_filter;
 use {{crate_name}}_settings::parse_model_name;
 use {{crate_name}}_settings::parse_model_version;
 use {{crate_name}}_settings::parse_non_negative;
@@ -37,6 +36,8 @@ use {{crate_name}}_tracking::settings::parse_experiment_name;
 use {{crate_name}}_tracking::settings::parse_tracking_uri;
 {%- endif %}
 
+/// The log filter and format, which every binary has (`LogSettings::init` starts logging).
+pub use {{crate_name}}_settings::LogSettings;
 /// The `after_help` of every binary: where the settings come from.
 pub use {{crate_name}}_settings::PRECEDENCE;
 /// A settings group's built-in defaults, whatever the environment says.
@@ -68,27 +69,6 @@ pub fn all_settings() -> Command {
 {%- endif %}
 {%- endif %}
     PredictInput::augment_args(command)
-}
-
-/// The log filter, which every binary has.
-#[derive(Debug, Clone, Args)]
-pub struct LogSettings {
-    /// Log filter: error, warn, info, debug or trace (per module: `warn,my_crate=debug`)
-    #[arg(
-        long = "log",
-        env = "RUST_LOG",
-        value_name = "RUST_LOG",
-        default_value = "info",
-        value_parser = parse_log_filter
-    )]
-    pub log_filter: String,
-}
-
-impl LogSettings {
-    /// Starts logging to stderr with this filter.
-    pub fn init(&self) {
-        logging::init(&self.log_filter);
-    }
 }
 
 /// The folder of the bronze, silver and gold layers.

@@ -17,7 +17,8 @@
 // tests/architecture.rs fails when one reaches up), so any prefix of this list builds on its own.
 // One declaration per paragraph, so that rustfmt keeps this order instead of sorting them.
 
-/// Logging, paths, hashing, atomic writes, timestamps and memory figures.
+/// The binaries' exit status and progress bars, paths, hashing, atomic writes, timestamps and
+/// memory figures.
 pub mod utils;
 
 /// Folders in a local directory or (feature `cloud`) an object store, worked on through a local copy.

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use {{crate_name}}::config;
-use {{crate_name}}::training::Algorithm;
 
 const MAKE_DATASET: &str = env!("CARGO_BIN_EXE_make_dataset");
 const TRAIN_MODEL: &str = env!("CARGO_BIN_EXE_train_model");
@@ -240,7 +239,7 @@ fn overriding_the_gate_is_loud_and_recorded_in_the_metadata() {
     let model = Model::load(&current).unwrap();
     assert_eq!(
         model.metadata.hyperparameters.algorithm,
-        Algorithm::DecisionTree
+        {{crate_name}}::training::Algorithm::DecisionTree
     );
     let record = artifact::gate_override(&current).unwrap().unwrap();
     assert!(
@@ -351,6 +350,31 @@ fn user_mistakes_get_one_clear_error_line() {
     std::fs::create_dir_all(d.join("config")).unwrap();
     std::fs::write(d.join("config/schema.toml"), b"target = 3").unwrap();
     assert_clean_failure(&run(d, MAKE_DATASET, &[], &[]), "config/schema.toml");
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(
+        dir.path(),
+        MAKE_DATASET,
+        &["--dictionary-only"],
+        &[("RUST_LOG", "info"), ("LOG_FORMAT", "json")],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let logs = stderr(&output);
+    let events: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|event| event["level"] == "INFO" && event["fields"]["message"] == "schema loaded"),
+        "{logs}"
+    );
+    let refused = run(dir.path(), MAKE_DATASET, &["--log-format", "yaml"], &[]);
+    assert_clean_failure(&refused, "LOG_FORMAT");
 }
 
 #[test]

@@ -7,16 +7,18 @@
 //! and the page must show the number the API predicts, with its unit.
 //!
 //! Chromium is driven over WebDriver (Debian's chromium and chromium-driver, installed by
-//! tests/browser/install.sh) with the small HTTP client below. Screenshots are kept in
-//! target/browser/.
+//! tests/browser/install.sh): `Browser` below is a thin typed layer of the WebDriver calls the test
+//! makes, over ureq. Screenshots are kept in target/browser/.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use template_tests::{generate_ok, repo_root, run, shared_target_dir};
 
@@ -674,7 +676,9 @@ impl Browser {
     /// Saves a PNG of the viewport.
     fn screenshot(&self, path: &Path) {
         let encoded = self.command("GET", "/screenshot", None);
-        let png = base64_decode(encoded.as_str().expect("base64 text"));
+        let png = BASE64
+            .decode(encoded.as_str().expect("base64 text"))
+            .expect("a base64 screenshot");
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
         std::fs::write(path, png).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         eprintln!("screenshot: {}", path.display());
@@ -686,34 +690,6 @@ impl Drop for Browser {
         let path = format!("/session/{}", self.session);
         let _ = try_http(self.addr, "DELETE", &path, None);
     }
-}
-
-/// Standard base64 (with padding), as WebDriver encodes screenshots.
-fn base64_decode(text: &str) -> Vec<u8> {
-    fn sextet(c: u8) -> u32 {
-        match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("not base64: {:?}", c as char),
-        }
-    }
-    let digits: Vec<u8> = text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-        .collect();
-    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
-    for chunk in digits.chunks(4) {
-        let bits = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &c)| acc | (sextet(c) << (18 - 6 * i)));
-        let bytes = bits.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    out
 }
 
 struct Response {
@@ -732,90 +708,40 @@ fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Respo
         .unwrap_or_else(|e| panic!("{method} http://{addr}{path}: {e}"))
 }
 
-/// One HTTP/1.1 request with `Connection: close`, so the response ends at end of stream; a JSON
-/// body when there is one. Handles chunked responses.
+/// One HTTP request to a loopback server, with a JSON body when there is one: its status and its
+/// body, whatever the status.
 fn try_http(
     addr: SocketAddr,
     method: &str,
     path: &str,
     body: Option<&str>,
-) -> std::io::Result<Response> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(body) = body {
-        request += &format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-    } else {
-        request += "Content-Length: 0\r\n\r\n";
-    }
-    stream.write_all(request.as_bytes())?;
-    let invalid =
-        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
-    // chromedriver keeps the connection open whatever the request says, so the body ends where
-    // Content-Length says (written by it without a space after the colon).
-    let mut raw = Vec::new();
-    let mut buffer = [0u8; 16 * 1024];
-    let split = loop {
-        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            break split;
-        }
-        let read = stream.read(&mut buffer)?;
-        if read == 0 {
-            return Err(invalid("no end of headers"));
-        }
-        raw.extend_from_slice(&buffer[..read]);
-    };
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut body = raw[split + 4..].to_vec();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| invalid("no status"))?;
-    let header = |name: &str| {
-        head.lines().skip(1).find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| value.trim().to_ascii_lowercase())
-        })
-    };
-    if let Some(length) = header("content-length") {
-        let length: usize = length.parse().map_err(|_| invalid("bad Content-Length"))?;
-        while body.len() < length {
-            let read = stream.read(&mut buffer)?;
-            if read == 0 {
-                return Err(invalid("body shorter than Content-Length"));
-            }
-            body.extend_from_slice(&buffer[..read]);
-        }
-        body.truncate(length);
-    } else {
-        stream.read_to_end(&mut body)?;
-        if header("transfer-encoding").is_some_and(|te| te.contains("chunked")) {
-            body = dechunk(&body).ok_or_else(|| invalid("bad chunked body"))?;
-        }
-    }
-    Ok(Response {
-        status,
-        body: String::from_utf8(body).map_err(|_| invalid("body is not UTF-8"))?,
-    })
-}
-
-fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&data[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(data.get(..size)?);
-        data = data.get(size + 2..)?;
-    }
+) -> Result<Response, ureq::Error> {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    let agent = AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            // A 4xx or 5xx answer is a result to report, not a transport error.
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .timeout_global(Some(Duration::from_secs(120)))
+            .build()
+            .into()
+    });
+    let url = format!("http://{addr}{path}");
+    let response = match (method, body) {
+        ("GET", _) => agent.get(&url).call(),
+        ("DELETE", _) => agent.delete(&url).call(),
+        (_, Some(body)) => agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(body),
+        (_, None) => agent.post(&url).send_empty(),
+    }?;
+    let status = response.status().as_u16();
+    // Screenshots are larger than ureq's default limit of 10 MB at most sizes of window.
+    let body = response
+        .into_body()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_string()?;
+    Ok(Response { status, body })
 }

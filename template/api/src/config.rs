@@ -13,9 +13,9 @@ use {{crate_name}}::config::TrackingServer;
 {%- endif %}
 use {{crate_name}}::storage::Folder;
 use {{crate_name}}::storage::parse_folder;
+use {{crate_name}}_settings::LogSettings;
 use {{crate_name}}_settings::PRECEDENCE;
 use {{crate_name}}_settings::parse_ip;
-use {{crate_name}}_settings::parse_log_filter;
 use {{crate_name}}_settings::parse_non_negative;
 use {{crate_name}}_settings::parse_port;
 use {{crate_name}}_settings::parse_positive;
@@ -99,15 +99,8 @@ pub struct Config {
     )]
     pub admin_token: Option<String>,
 
-    /// Log filter: error, warn, info, debug or trace (per module: `info,tower_http=debug`).
-    #[arg(
-        long,
-        env = "RUST_LOG",
-        value_name = "RUST_LOG",
-        default_value = "info",
-        value_parser = parse_log_filter
-    )]
-    pub log: String,
+    #[command(flatten)]
+    pub log: LogSettings,
 
     /// Check the /health of the server configured by API_HOST and API_PORT, then exit 0 if it is
     /// healthy, 1 if not. For container health checks (the runtime image has no curl).
@@ -152,7 +145,7 @@ impl {{crate_name}}_service::Settings for Config {
         self.healthcheck
     }
 
-    fn log_filter(&self) -> &str {
+    fn log(&self) -> &LogSettings {
         &self.log
     }
 }

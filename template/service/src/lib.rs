@@ -7,13 +7,11 @@
 //! |---|---|
 //! | [`startup`] | a server binary's whole `main`: settings, `--healthcheck`, logging, runtime, exit status |
 //! | [`healthcheck`] | `--healthcheck`: GET /health with the standard library, for images without curl |
-//! | [`logging`] | the stderr log subscriber |
 //! | [`shutdown`] | the signals that stop a server gracefully |
 //! | [`wire`] | the JSON the API answers and the UI reads (OpenAPI schemas with feature `openapi`) |
 //! | `testing` | (feature `testing`) the end-to-end tests' HTTP client and process control |
 
 pub mod healthcheck;
-pub mod logging;
 pub mod shutdown;
 pub mod startup;
 #[cfg(feature = "testing")]

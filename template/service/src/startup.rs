@@ -12,7 +12,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::{healthcheck, logging};
+use crate::healthcheck;
+use {{crate_name}}_settings::LogSettings;
 
 /// How long `--healthcheck` waits for the server; container runtimes allow a few seconds.
 pub const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(3);
@@ -23,8 +24,8 @@ pub trait Settings {
     fn addr(&self) -> SocketAddr;
     /// `--healthcheck`: ask the running server for its health instead of starting one.
     fn healthcheck(&self) -> bool;
-    /// The log filter (`RUST_LOG`).
-    fn log_filter(&self) -> &str;
+    /// The log filter and format (`RUST_LOG`, `LOG_FORMAT`).
+    fn log(&self) -> &LogSettings;
 }
 
 /// Loads the settings `C` (see `{{crate_name}}_settings::load`), then either runs the health check or starts
@@ -52,7 +53,7 @@ where
             }
         };
     }
-    logging::init(config.log_filter());
+    config.log().init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {

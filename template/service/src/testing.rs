@@ -24,20 +24,31 @@ pub struct Response {
 }
 
 /// One HTTP/1.1 request with extra `headers` (`"Name: value"`); `Connection: close` makes the
-/// body end at end of stream. Panics on a chunked response, whose body would include the chunking.
+/// body end at end of stream. Panics on a transport error, and on a chunked response, whose body
+/// would include the chunking.
 pub fn http(addr: SocketAddr, method: &str, path: &str, headers: &[&str], body: &str) -> Response {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    try_http(addr, method, path, headers, body)
+        .unwrap_or_else(|err| panic!("{method} http://{addr}{path}: {err}"))
+}
+
+/// [`http`], returning a transport error (refused, reset, timed out) instead of panicking.
+pub fn try_http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for header in headers {
         request += &format!("{header}\r\n");
     }
     request += &format!("Content-Length: {}\r\n\r\n{body}", body.len());
-    stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(request.as_bytes())?;
     let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
+    stream.read_to_string(&mut raw)?;
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
     assert!(
         !head
@@ -45,11 +56,20 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, headers: &[&str], body: 
             .contains("transfer-encoding: chunked"),
         "{head}"
     );
-    Response {
-        status: head[9..12].parse().unwrap(),
+    let status = head
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("no status in {head:?}"),
+            )
+        })?;
+    Ok(Response {
+        status,
         head: head.to_owned(),
         body: body.to_owned(),
-    }
+    })
 }
 
 /// Waits until `GET path` on `addr` answers 200, failing early if the process exits.
@@ -59,7 +79,8 @@ pub fn wait_until_ok(child: &mut Child, addr: SocketAddr, path: &str) {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("the server exited early with {status}");
         }
-        if TcpStream::connect(addr).is_ok() && http(addr, "GET", path, &[], "").status == 200 {
+        // Refused or reset while the server starts: not ready yet.
+        if try_http(addr, "GET", path, &[], "").is_ok_and(|response| response.status == 200) {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));

@@ -10,6 +10,10 @@
 //! It depends on neither the core library nor a web framework{% if api %}: the servers use it
 //! without building either{% endif %}.
 
+pub mod logging;
+
+pub use logging::{LogFormat, LogSettings};
+
 use clap::{Args, Command, CommandFactory, FromArgMatches};
 use std::collections::HashMap;
 use std::ffi::OsString;

@@ -8,9 +8,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 // One import per line: the crate name in the path makes a long list wrap differently per project.
+use {{crate_name}}_settings::LogSettings;
 use {{crate_name}}_settings::PRECEDENCE;
 use {{crate_name}}_settings::parse_ip;
-use {{crate_name}}_settings::parse_log_filter;
 use {{crate_name}}_settings::parse_port;
 use {{crate_name}}_settings::parse_positive;
 
@@ -34,15 +34,8 @@ pub struct Config {
     #[arg(long, env = "UI_API_TIMEOUT_SECS", value_name = "UI_API_TIMEOUT_SECS", default_value_t = 5, value_parser = parse_positive::<u64>)]
     pub api_timeout_secs: u64,
 
-    /// Log filter: error, warn, info, debug or trace.
-    #[arg(
-        long,
-        env = "RUST_LOG",
-        value_name = "RUST_LOG",
-        default_value = "info",
-        value_parser = parse_log_filter
-    )]
-    pub log: String,
+    #[command(flatten)]
+    pub log: LogSettings,
 
     /// Check the /health of the UI configured by UI_HOST and UI_PORT, then exit 0 if it is
     /// healthy, 1 if not. For container health checks (the runtime image has no curl).
@@ -71,7 +64,7 @@ impl {{crate_name}}_service::Settings for Config {
         self.healthcheck
     }
 
-    fn log_filter(&self) -> &str {
+    fn log(&self) -> &LogSettings {
         &self.log
     }
 }
