@@ -2,6 +2,7 @@
 
 use crate::config::{Config, CorsOrigins};
 use crate::error::ApiError;
+use crate::metrics;
 use crate::openapi;
 use crate::routes::{admin, model, operations, predict};
 use crate::state::AppState;
@@ -38,14 +39,16 @@ pub fn app(config: &Config, state: AppState) -> Router {
             config.request_timeout(),
         ))
         .layer(middleware::from_fn(json_errors))
-        .layer(middleware::from_fn_with_state(state, record_metrics))
+        // Inside the metrics layer, so a panic is counted as the 500 it is answered with.
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            metrics::panicked();
             ApiError::Status {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 message: "internal error (details are in the server log)".to_owned(),
             }
             .into_response()
         }))
+        .layer(middleware::from_fn_with_state(state, record_metrics))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

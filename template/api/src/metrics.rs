@@ -6,7 +6,9 @@
 //!   label) for every record a regression predicts: a number has no class, and a label per value
 //!   would grow without bound;
 //! - `model_info{name, version, checksum}`: 1 for the served model, 0 for models it replaced;
-//! - `model_reloads_total{outcome}`: `success` or `failure`.
+//! - `model_reloads_total{outcome}`: `success` or `failure`;
+//! - `http_panics_total`: handlers that panicked (each also answered, and counted, as a 500);
+//! - `build_info{version}`: 1, with the API's version.
 
 use crate::model::ServedModel;
 use axum::http::{Method, StatusCode};
@@ -48,6 +50,7 @@ impl Metrics {
                 tracing::warn!("another metrics recorder is installed; /metrics will be empty");
             }
             describe();
+            metrics::gauge!("build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
             handle
         });
         Self {
@@ -105,6 +108,11 @@ impl Metrics {
     }
 }
 
+/// Records a handler that panicked (the panic layer has no access to the state).
+pub fn panicked() {
+    metrics::counter!("http_panics_total").increment(1);
+}
+
 fn model_info(model: &ServedModel) -> metrics::Gauge {
     metrics::gauge!(
         "model_info",
@@ -133,4 +141,6 @@ fn describe() {
         "1 for the served model, 0 for models it replaced."
     );
     metrics::describe_counter!("model_reloads_total", "Model reloads by outcome.");
+    metrics::describe_counter!("http_panics_total", "Requests whose handler panicked.");
+    metrics::describe_gauge!("build_info", "1, labelled with the API's version.");
 }

@@ -566,6 +566,11 @@ async fn metrics_count_requests_predictions_and_the_model_version() {
         r#"http_request_duration_seconds_bucket{method="POST",route="/v1/predict",le="10"}"#,
         r#"predictions_total{class="Gentoo"}"#,
         r#"model_info{name="penguins",version="1.0.0""#,
+        concat!(
+            r#"build_info{version=""#,
+            env!("CARGO_PKG_VERSION"),
+            r#""} 1"#
+        ),
     ] {
         assert!(text.contains(expected), "missing {expected} in\n{text}");
     }
