@@ -2,6 +2,7 @@
 
 use axum::body::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper::header::HeaderValue;
 use hyper::{Method, Request, StatusCode, header};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -13,6 +14,9 @@ use std::time::Duration;
 use {{crate_name}}_service::wire::ErrorBody;
 use {{crate_name}}_service::wire::ModelInfo;
 use {{crate_name}}_service::wire::Prediction;
+
+/// The header that carries a request's id from the UI to the API (and back in both answers).
+pub const REQUEST_ID: &str = "x-request-id";
 
 /// A call to the API that did not produce the expected answer.
 #[derive(Debug, thiserror::Error)]
@@ -48,15 +52,21 @@ impl ApiClient {
         }
     }
 
-    /// The served model and its input fields.
-    pub async fn model(&self) -> Result<ModelInfo, ClientError> {
-        self.call(Method::GET, "/v1/model", None).await
+    /// The served model and its input fields. `request_id`: the id of the page request this is
+    /// for, sent as `x-request-id` so the API's log lines carry the same id as the UI's.
+    pub async fn model(&self, request_id: Option<&HeaderValue>) -> Result<ModelInfo, ClientError> {
+        self.call(Method::GET, "/v1/model", None, request_id).await
     }
 
-    /// The prediction for one record (field name -> value).
-    pub async fn predict(&self, record: &Map<String, Value>) -> Result<Prediction, ClientError> {
+    /// The prediction for one record (field name -> value); `request_id` as for [`Self::model`].
+    pub async fn predict(
+        &self,
+        record: &Map<String, Value>,
+        request_id: Option<&HeaderValue>,
+    ) -> Result<Prediction, ClientError> {
         let body = serde_json::to_vec(record).expect("a JSON map always serialises");
-        self.call(Method::POST, "/v1/predict", Some(body)).await
+        self.call(Method::POST, "/v1/predict", Some(body), request_id)
+            .await
     }
 
     async fn call<T: DeserializeOwned>(
@@ -64,17 +74,22 @@ impl ApiClient {
         method: Method,
         path: &str,
         body: Option<Vec<u8>>,
+        request_id: Option<&HeaderValue>,
     ) -> Result<T, ClientError> {
         let url = format!("{}{path}", self.base_url);
         let unexpected = |reason: String| ClientError::Unexpected {
             url: url.clone(),
             reason,
         };
-        let request = Request::builder()
+        let mut request = Request::builder()
             .method(method)
             .uri(&url)
             .header(header::ACCEPT, "application/json")
-            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(id) = request_id {
+            request = request.header(REQUEST_ID, id);
+        }
+        let request = request
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
             .map_err(|err| unexpected(err.to_string()))?;
         let exchange = async {

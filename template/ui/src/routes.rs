@@ -1,14 +1,16 @@
 //! The UI's routes: the page, the form submission and the health check.
 
-use crate::client::{ApiClient, ClientError};
+use crate::client::{ApiClient, ClientError, REQUEST_ID};
 use crate::page::Page;
-use axum::extract::{DefaultBodyLimit, Form, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Form, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// The router, calling the API through `client`.
@@ -20,15 +22,27 @@ pub fn router(client: ApiClient) -> Router {
         .with_state(client)
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<Body>| {
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", id, method = %request.method(), uri = %request.uri())
+                })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
+        // Outermost: the page's log lines and its calls to the API carry one id (a client's own
+        // id is kept).
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
 /// The empty form, pre-filled with typical values.
-async fn index(State(client): State<ApiClient>) -> Response {
-    match client.model().await {
+async fn index(State(client): State<ApiClient>, headers: HeaderMap) -> Response {
+    match client.model(headers.get(REQUEST_ID)).await {
         Ok(model) => Html(
             Page {
                 model: Some(&model),
@@ -44,9 +58,11 @@ async fn index(State(client): State<ApiClient>) -> Response {
 /// Sends the submitted form to the API and shows the prediction, or why there is none.
 async fn predict(
     State(client): State<ApiClient>,
+    headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let model = match client.model().await {
+    let request_id = headers.get(REQUEST_ID);
+    let model = match client.model(request_id).await {
         Ok(model) => model,
         Err(err) => return api_down(&err),
     };
@@ -74,7 +90,7 @@ async fn predict(
         ..Page::default()
     };
     let prediction;
-    let status = match client.predict(&record).await {
+    let status = match client.predict(&record, request_id).await {
         Ok(answer) => {
             prediction = answer;
             page.prediction = Some(&prediction);

@@ -15,7 +15,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {} (UI_HOST, UI_PORT)", config.addr()))?;
     let client = ApiClient::new(&config.api_url, config.api_timeout());
     // The API may start later (or restart); the page reports it, so this is only a hint.
-    if let Err(err) = client.model().await {
+    if let Err(err) = client.model(None).await {
         tracing::warn!(error = %err, "the model API is not available yet");
     }
     tracing::info!(api = %config.api_url, "listening on http://{}", listener.local_addr()?);

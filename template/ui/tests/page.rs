@@ -72,6 +72,31 @@ async fn the_form_is_built_from_the_api_schema() {
 }
 
 #[tokio::test]
+async fn the_page_request_id_reaches_the_api_and_comes_back() {
+    let api = fake_api().await;
+    let app = ui(&api.url);
+    let request = Request::post("/predict")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("x-request-id", "page-42")
+        .body(Body::from(GENTOO_FORM))
+        .unwrap();
+    let (status, headers, html) = send(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(headers["x-request-id"], "page-42");
+    assert_eq!(api.request_ids(), [Some("page-42".to_owned())]);
+
+    // Without one, the UI makes an id, answers with it and sends it on.
+    let request = Request::post("/predict")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(GENTOO_FORM))
+        .unwrap();
+    let (_, headers, _) = send(&app, request).await;
+    let made = headers["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(made.len(), 36, "a UUID: {made}");
+    assert_eq!(api.request_ids()[1].as_deref(), Some(made.as_str()));
+}
+
+#[tokio::test]
 async fn a_submission_shows_the_species_probabilities_and_version() {
     let api = fake_api().await;
     let app = ui(&api.url);

@@ -6,7 +6,7 @@
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -32,14 +32,28 @@ pub struct FakeApi {
     received: Received,
 }
 
-/// The bodies of the `POST /v1/predict` requests, in order.
-type Received = Arc<Mutex<Vec<Value>>>;
+/// The `POST /v1/predict` requests, in order: each body and its `x-request-id` header.
+type Received = Arc<Mutex<Vec<(Value, Option<String>)>>>;
 
 impl FakeApi {
     /// The records the UI asked to predict, in order.
     pub fn received(&self) -> Vec<Value> {
-        self.received.lock().unwrap().clone()
+        let received = self.received.lock().unwrap();
+        received.iter().map(|(record, _)| record.clone()).collect()
     }
+
+    /// The `x-request-id` of each prediction request, in order.
+    pub fn request_ids(&self) -> Vec<Option<String>> {
+        let received = self.received.lock().unwrap();
+        received.iter().map(|(_, id)| id.clone()).collect()
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|id| id.to_str().ok())
+        .map(str::to_owned)
 }
 
 fn categorical(name: &str, categories: &[&str], description: &str) -> FieldInfo {
@@ -153,8 +167,15 @@ fn regression() -> ModelInfo {
 
 /// Refuses the island `Atlantis` the way the API does and fails with 500 for a mass of `5555`;
 /// answers Gentoo otherwise.
-async fn predict_species(State(received): State<Received>, Json(record): Json<Value>) -> Response {
-    received.lock().unwrap().push(record.clone());
+async fn predict_species(
+    State(received): State<Received>,
+    headers: HeaderMap,
+    Json(record): Json<Value>,
+) -> Response {
+    received
+        .lock()
+        .unwrap()
+        .push((record.clone(), request_id(&headers)));
     if record["island"] == "Atlantis" {
         let error = ErrorBody {
             error: "unknown_category".to_owned(),
@@ -192,9 +213,13 @@ async fn predict_species(State(received): State<Received>, Json(record): Json<Va
 /// Answers a body mass in grams, unrounded as the real API does.
 async fn predict_body_mass(
     State(received): State<Received>,
+    headers: HeaderMap,
     Json(record): Json<Value>,
 ) -> Json<Prediction> {
-    received.lock().unwrap().push(record);
+    received
+        .lock()
+        .unwrap()
+        .push((record, request_id(&headers)));
     Json(Prediction {
         target: "body_mass_g".to_owned(),
         predicted: Predicted::Value {
