@@ -160,13 +160,17 @@ fn check_overlay(dir: &Path, project: &str, overlay: &str, web_ui: bool) {
         }
     }
 
+    for component in components {
+        let deployment = named(&docs, "Deployment", &format!("{project}-{component}"));
+        assert_eq!(
+            deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scrape"]
+                .as_str(),
+            Some("true"),
+            "{overlay}: the {component} pods are scraped"
+        );
+    }
     let api = named(&docs, "Deployment", &format!("{project}-api"));
     let template = &api["spec"]["template"];
-    assert_eq!(
-        template["metadata"]["annotations"]["prometheus.io/scrape"].as_str(),
-        Some("true"),
-        "{overlay}: the API pods are scraped"
-    );
 
     // (6) The admin token comes from an optional Secret, never from the ConfigMap.
     let env_from = list(&template["spec"]["containers"][0]["envFrom"]);

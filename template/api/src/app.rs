@@ -8,16 +8,18 @@ use crate::routes::{admin, model, operations, predict};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use {{crate_name}}_service::metrics as service_metrics;
 
 /// The application: every resource's routes and the API docs, with their middleware.
 pub fn app(config: &Config, state: AppState) -> Router {
@@ -28,7 +30,7 @@ pub fn app(config: &Config, state: AppState) -> Router {
         .merge(admin::router())
         .merge(openapi::router())
         .fallback(not_found)
-        .with_state(state.clone());
+        .with_state(state);
 
     // Layers wrap what was added before them, so requests pass them from the last to the first.
     routes
@@ -48,7 +50,7 @@ pub fn app(config: &Config, state: AppState) -> Router {
             }
             .into_response()
         }))
-        .layer(middleware::from_fn_with_state(state, record_metrics))
+        .layer(middleware::from_fn(service_metrics::record))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
@@ -108,22 +110,6 @@ async fn json_errors(request: Request, next: Next) -> Response {
         }
     }
     json
-}
-
-/// Counts requests and times them per route (the route pattern, not the raw path, so an
-/// attacker cannot create unbounded label values).
-async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().clone();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    state
-        .metrics
-        .request(&method, &route, response.status(), started.elapsed());
-    response
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

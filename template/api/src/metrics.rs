@@ -1,7 +1,5 @@
-//! Prometheus metrics, rendered by GET /metrics.
-//!
-//! - `http_requests_total{method, route, status}` and `http_request_duration_seconds{method, route}`
-//!   (a histogram) for every request;
+//! The API's Prometheus metrics, rendered by GET /metrics with the request metrics every server has
+//! (`{{crate_name}}_service::metrics`: `http_requests_total`, `http_request_duration_seconds`):
 //! - `predictions_total{class}` for every record a classifier predicts, `predictions_total` (no
 //!   label) for every record a regression predicts: a number has no class, and a label per value
 //!   would grow without bound;
@@ -11,76 +9,28 @@
 //! - `build_info{version}`: 1, with the API's version.
 
 use crate::model::ServedModel;
-use axum::http::{Method, StatusCode};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
-use std::time::Duration;
 
 use {{crate_name}}::artifact::Outcome;
+use {{crate_name}}_service::metrics::HttpMetrics;
 
-/// Latency buckets in seconds: predictions take microseconds, so the low end is fine-grained; the
-/// high end reaches past the default request timeout (10 s), so slow requests are told apart.
-const LATENCY_BUCKETS: [f64; 16] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0,
-    10.0, 30.0,
-];
-
-/// Handle to the process-wide recorder.
+/// The request metrics every server has, and the API's own.
 #[derive(Clone)]
 pub struct Metrics {
-    handle: PrometheusHandle,
+    http: HttpMetrics,
 }
 
 impl Metrics {
-    /// Installs the recorder on first use; `metrics` has one global recorder per process, so
-    /// every server (or test) in the process shares it.
+    /// Installs the process-wide recorder on first use (see [`HttpMetrics::install`]).
     pub fn install() -> Self {
-        static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-        let handle = HANDLE.get_or_init(|| {
-            let recorder = PrometheusBuilder::new()
-                .set_buckets_for_metric(
-                    Matcher::Full("http_request_duration_seconds".to_owned()),
-                    &LATENCY_BUCKETS,
-                )
-                .expect("the bucket list is not empty")
-                .build_recorder();
-            let handle = recorder.handle();
-            // Fails only if another recorder was installed first; metrics then go there instead.
-            if metrics::set_global_recorder(recorder).is_err() {
-                tracing::warn!("another metrics recorder is installed; /metrics will be empty");
-            }
-            describe();
-            metrics::gauge!("build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
-            handle
-        });
-        Self {
-            handle: handle.clone(),
-        }
+        let http = HttpMetrics::install();
+        describe();
+        metrics::gauge!("build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        Self { http }
     }
 
-    /// The Prometheus text exposition of every metric.
-    pub fn render(&self) -> String {
-        self.handle.render()
-    }
-
-    /// Drains histogram buffers; call it periodically so they do not grow between scrapes.
-    pub fn run_upkeep(&self) {
-        self.handle.run_upkeep();
-    }
-
-    /// Records one finished request.
-    pub fn request(&self, method: &Method, route: &str, status: StatusCode, elapsed: Duration) {
-        let method = method.as_str().to_owned();
-        let route = route.to_owned();
-        metrics::counter!(
-            "http_requests_total",
-            "method" => method.clone(),
-            "route" => route.clone(),
-            "status" => status.as_str().to_owned()
-        )
-        .increment(1);
-        metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
-            .record(elapsed.as_secs_f64());
+    /// The recorder, for GET /metrics and its upkeep.
+    pub fn http(&self) -> &HttpMetrics {
+        &self.http
     }
 
     /// Records one predicted record.
@@ -123,15 +73,6 @@ fn model_info(model: &ServedModel) -> metrics::Gauge {
 }
 
 fn describe() {
-    metrics::describe_counter!(
-        "http_requests_total",
-        "HTTP requests by method, route and status."
-    );
-    metrics::describe_histogram!(
-        "http_request_duration_seconds",
-        metrics::Unit::Seconds,
-        "HTTP request latency by method and route."
-    );
     metrics::describe_counter!(
         "predictions_total",
         "Predicted records, by predicted class for a classifier."

@@ -6,9 +6,12 @@ use crate::model::{ModelSource, ModelStore};
 use crate::state::AppState;
 use anyhow::Context;
 use std::future::Future;
+{%- if mlflow %}
 use std::time::Duration;
+{%- endif %}
 use tokio::net::TcpListener;
 
+use {{crate_name}}_service::metrics as service_metrics;
 use {{crate_name}}_service::shutdown;
 
 /// Loads the model, binds the configured address and serves until SIGTERM or Ctrl-C.
@@ -34,7 +37,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if config.admin_token.as_deref().is_some_and(|t| !t.is_empty()) {
         tracing::info!("POST /v1/admin/reload is enabled");
     }
-    tokio::spawn(upkeep(state.clone()));
+    tokio::spawn(service_metrics::upkeep(state.metrics.http().clone()));
 {%- if mlflow %}
     if config.model_uri.is_some() && config.model_poll_secs > 0 {
         let period = Duration::from_secs(config.model_poll_secs);
@@ -108,11 +111,3 @@ async fn follow_source(state: AppState, period: Duration) {
     }
 }
 {%- endif %}
-
-async fn upkeep(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(5));
-    loop {
-        tick.tick().await;
-        state.metrics.run_upkeep();
-    }
-}

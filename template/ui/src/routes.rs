@@ -1,4 +1,4 @@
-//! The UI's routes: the page, the form submission and the health check.
+//! The UI's routes: the page, the form submission, the health check and the metrics.
 
 use crate::client::{ApiClient, ClientError, REQUEST_ID};
 use crate::page::Page;
@@ -13,13 +13,19 @@ use std::collections::HashMap;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
+use {{crate_name}}_service::metrics as service_metrics;
+use {{crate_name}}_service::metrics::HttpMetrics;
+
 /// The router, calling the API through `client`.
 pub fn router(client: ApiClient) -> Router {
+    let metrics = HttpMetrics::install();
     Router::new()
         .route("/", get(index))
         .route("/predict", get(index).post(predict))
         .route("/health", get(health))
         .with_state(client)
+        .route("/metrics", get(move || async move { metrics.response() }))
+        .layer(axum::middleware::from_fn(service_metrics::record))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::map_response(security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())

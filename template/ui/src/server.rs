@@ -6,6 +6,8 @@ use crate::routes;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use {{crate_name}}_service::metrics as service_metrics;
+use {{crate_name}}_service::metrics::HttpMetrics;
 use {{crate_name}}_service::shutdown;
 
 /// Binds the configured address and serves the page until SIGTERM or Ctrl-C.
@@ -18,6 +20,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if let Err(err) = client.model(None).await {
         tracing::warn!(error = %err, "the model API is not available yet");
     }
+    tokio::spawn(service_metrics::upkeep(HttpMetrics::install()));
     tracing::info!(api = %config.api_url, "listening on http://{}", listener.local_addr()?);
     axum::serve(listener, routes::router(client))
         .with_graceful_shutdown(async {

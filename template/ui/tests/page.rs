@@ -72,6 +72,27 @@ async fn the_form_is_built_from_the_api_schema() {
 }
 
 #[tokio::test]
+async fn metrics_count_the_page_requests_per_route() {
+    let app = ui(&fake_api().await.url);
+    send(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+    let (status, headers, text) =
+        send(&app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    for expected in [
+        r#"http_requests_total{method="GET",route="/",status="200"}"#,
+        r#"http_request_duration_seconds_bucket{method="GET",route="/",le="0.1"}"#,
+    ] {
+        assert!(text.contains(expected), "missing {expected} in\n{text}");
+    }
+}
+
+#[tokio::test]
 async fn the_page_request_id_reaches_the_api_and_comes_back() {
     let api = fake_api().await;
     let app = ui(&api.url);

@@ -2,8 +2,8 @@
 
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
@@ -70,12 +70,6 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Status>) 
     tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
 )]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    state.metrics.http().response()
 }
