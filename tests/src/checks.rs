@@ -113,6 +113,9 @@ fn pruned_markers(options: &Options) -> Vec<&'static str> {
     if !options.dvc {
         markers.extend(["dvc", "DVC", ".dvc/"]);
     }
+    if options.engine != "ballista" {
+        markers.extend(["Ballista", "BALLISTA_", "data-cluster", "cluster/"]);
+    }
     markers
 }
 

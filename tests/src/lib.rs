@@ -21,6 +21,7 @@ pub const LICENSES: [&str; 5] = [
 ];
 pub const CI_SYSTEMS: [&str; 3] = ["github", "gitlab", "none"];
 pub const TRACKING: [&str; 2] = ["mlflow", "none"];
+pub const ENGINES: [&str; 2] = ["ballista", "native"];
 
 /// One answer to every template option (template/cargo-generate.toml; README.md lists them).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +36,7 @@ pub struct Options {
     pub notebooks: bool,
     pub tracking: &'static str,
     pub dvc: bool,
+    pub engine: &'static str,
 }
 
 impl Options {
@@ -51,6 +53,7 @@ impl Options {
             notebooks: true,
             tracking: "mlflow",
             dvc: true,
+            engine: "native",
         }
     }
 
@@ -70,7 +73,7 @@ impl Options {
     }
 
     /// The option values as (name, value) pairs.
-    fn values(&self) -> [(&'static str, String); 10] {
+    fn values(&self) -> [(&'static str, String); 11] {
         [
             ("license", self.license.to_string()),
             ("api", self.api.to_string()),
@@ -82,6 +85,7 @@ impl Options {
             ("notebooks", self.notebooks.to_string()),
             ("tracking", self.tracking.to_string()),
             ("dvc", self.dvc.to_string()),
+            ("engine", self.engine.to_string()),
         ]
     }
 
@@ -99,20 +103,23 @@ impl Options {
                                     for notebooks in bools {
                                         for tracking in TRACKING {
                                             for dvc in bools {
-                                                let options = Options {
-                                                    license,
-                                                    api,
-                                                    ui,
-                                                    docker,
-                                                    ci,
-                                                    infrastructure,
-                                                    docs,
-                                                    notebooks,
-                                                    tracking,
-                                                    dvc,
-                                                };
-                                                if options.is_valid() {
-                                                    all.push(options);
+                                                for engine in ENGINES {
+                                                    let options = Options {
+                                                        license,
+                                                        api,
+                                                        ui,
+                                                        docker,
+                                                        ci,
+                                                        infrastructure,
+                                                        docs,
+                                                        notebooks,
+                                                        tracking,
+                                                        dvc,
+                                                        engine,
+                                                    };
+                                                    if options.is_valid() {
+                                                        all.push(options);
+                                                    }
                                                 }
                                             }
                                         }
@@ -166,6 +173,7 @@ pub fn preset(name: &str) -> Options {
         notebooks: flag("notebooks"),
         tracking: choice("tracking", &TRACKING, defaults.tracking),
         dvc: flag("dvc"),
+        engine: choice("engine", &ENGINES, defaults.engine),
     }
 }
 
@@ -370,6 +378,9 @@ fn kept(path: &str, options: &Options) -> bool {
     }
     if under("tracking") || under("src/tracking.rs") || under("docs/src/tracking.md") {
         keep &= options.tracking == "mlflow";
+    }
+    if under("cluster") {
+        keep &= options.engine == "ballista";
     }
     if [
         "dvc.yaml",

@@ -420,7 +420,11 @@ fn reserved_names_cover_every_dependency() {
         .filter(|word| !word.is_empty())
         .collect();
 
-    let generated = generate_ok("deps-probe", &Options::defaults().defines());
+    let options = Options {
+        engine: "ballista",
+        ..Options::defaults()
+    };
+    let generated = generate_ok("deps-probe", &options.defines());
     let output = Command::new("cargo")
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .current_dir(&generated.dir)
@@ -524,11 +528,15 @@ fn check_data_folders(options: &Options) {
     );
 }
 
-/// The shipped Cargo.lock pins every dependency of the full preset: a project starts from the
+/// The shipped Cargo.lock pins every dependency of the full preset with the Ballista engine: a project starts from the
 /// versions this suite tested, and the lock needs no change (tests/refresh-lockfile.sh rewrites it).
 #[test]
 fn the_shipped_lockfile_is_current() {
-    let generated = generate_ok("zebra-model", &Options::defaults().defines());
+    let options = Options {
+        engine: "ballista",
+        ..Options::defaults()
+    };
+    let generated = generate_ok("zebra-model", &options.defines());
     let output = Command::new("cargo")
         .args(["metadata", "--format-version", "1", "--locked"])
         .current_dir(&generated.dir)

@@ -45,11 +45,22 @@ impl LogSettings {
     /// Installs the stderr subscriber; an invalid filter falls back to `info`. Text gets colour
     /// codes only when stderr is a terminal: they garble CI and container logs.
     pub fn init(&self) {
+        self.init_quieting(&[]);
+    }
+
+    /// [`LogSettings::init`], with the crates whose names start with one of `chatty` logging
+    /// warnings and errors only, unless the filter names them.
+    pub fn init_quieting(&self, chatty: &[&str]) {
         // `Targets` reads RUST_LOG's level directives without the regex engine `EnvFilter` compiles in.
-        let filter = self
+        let mut filter = self
             .log_filter
             .parse::<Targets>()
             .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
+        for name in chatty {
+            if !self.log_filter.contains(name) {
+                filter = filter.with_target(*name, LevelFilter::WARN);
+            }
+        }
         let lines = tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
             .with_target(false);

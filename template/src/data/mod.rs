@@ -11,6 +11,7 @@ pub mod columnar;
 pub mod dictionary;
 pub mod gold;
 pub mod ingest;
+pub mod layers;
 pub mod manifest;
 pub mod silver;
 
@@ -64,6 +65,14 @@ pub enum DataError {
     Split(String),
     #[error(transparent)]
     Features(#[from] crate::features::FeatureError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    /// A silver engine other than the native one (a cluster's) failed.
+    #[error("{engine}: {message}")]
+    Engine {
+        engine: &'static str,
+        message: String,
+    },
 }
 
 /// A reader over raw CSV bytes that yields the header as an ordinary record and tolerates rows of

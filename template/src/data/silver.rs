@@ -13,15 +13,17 @@ use super::manifest::{
     self, BronzeManifest, MANIFEST_FILE, RowAccounting, SchemaSummary, SilverManifest,
 };
 use super::{DataError, io_error};
-use crate::schema::{Schema, Value};
+use crate::schema::{RecordError, Schema, Value};
 use crate::utils::fs::AtomicWriter;
 use crate::utils::hashing::HashingReader;
 use crate::utils::{fs, time};
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Silver file of valid rows.
 pub const DATA_FILE: &str = "data.parquet";
@@ -126,7 +128,8 @@ pub fn clean(
     Ok(counts)
 }
 
-fn parse_header(record: &csv::ByteRecord) -> Result<Vec<String>, DataError> {
+/// The header's field names, trimmed, without a leading byte order mark.
+pub fn parse_header(record: &csv::ByteRecord) -> Result<Vec<String>, DataError> {
     record
         .iter()
         .enumerate()
@@ -145,7 +148,7 @@ fn parse_header(record: &csv::ByteRecord) -> Result<Vec<String>, DataError> {
 }
 
 /// For each schema column, its position in the CSV header.
-fn column_positions(schema: &Schema, header: &[String]) -> Result<Vec<usize>, DataError> {
+pub fn column_positions(schema: &Schema, header: &[String]) -> Result<Vec<usize>, DataError> {
     let mut missing = Vec::new();
     let positions: Vec<usize> = schema
         .columns
@@ -219,46 +222,67 @@ impl Rules<'_> {
     /// Appends the record's values to `row`, or says everything wrong with it.
     fn validate(&self, record: &csv::ByteRecord, row: &mut Vec<Value>) -> Result<(), String> {
         if record.len() != self.width {
-            return Err(format!(
-                "expected {} fields, found {}",
-                self.width,
-                record.len()
-            ));
+            return Err(reason(&[Problem::Width {
+                expected: self.width,
+                found: record.len(),
+            }]));
         }
         let schema = self.schema;
         let start = row.len();
         let mut problems = Vec::new();
         for (column, &position) in schema.columns.iter().zip(&self.positions) {
             let Ok(text) = std::str::from_utf8(&record[position]) else {
-                problems.push(format!("field `{}` is not valid UTF-8", column.name));
+                problems.push(Problem::NotUtf8(column.name.clone()));
                 row.push(Value::Missing);
                 continue;
             };
             match schema.parse_text(column, text) {
                 Ok(value) => row.push(value),
                 Err(err) => {
-                    problems.push(err.to_string());
+                    problems.push(Problem::Field(err));
                     row.push(Value::Missing);
                 }
             }
         }
         let row = &row[start..];
         if problems.is_empty() && row[schema.target_index()] == Value::Missing {
-            problems.push(format!("missing target `{}`", schema.target));
+            problems.push(Problem::MissingTarget(schema.target.clone()));
         }
         if problems.is_empty()
             && schema
                 .feature_columns()
                 .all(|(i, _)| row[i] == Value::Missing)
         {
-            problems.push("every feature is missing".to_owned());
+            problems.push(Problem::NoFeature);
         }
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(problems.join("; "))
+            Err(reason(&problems))
         }
     }
+}
+
+/// One thing wrong with a row. The checks run in the order of the variants, and the last two only
+/// when nothing else is wrong: a row of the wrong width is not checked further.
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    #[error("expected {expected} fields, found {found}")]
+    Width { expected: usize, found: usize },
+    #[error("field `{0}` is not valid UTF-8")]
+    NotUtf8(String),
+    #[error(transparent)]
+    Field(RecordError),
+    #[error("missing target `{0}`")]
+    MissingTarget(String),
+    #[error("every feature is missing")]
+    NoFeature,
+}
+
+/// A quarantine line's reason: every problem of the row, in the order they were found.
+pub fn reason(problems: &[Problem]) -> String {
+    let texts: Vec<String> = problems.iter().map(Problem::to_string).collect();
+    texts.join("; ")
 }
 
 /// A row's identity for deduplication: a 128-bit hash of every value as 64 bits (a number's bit
@@ -303,7 +327,8 @@ impl Hasher for Fingerprint {
     }
 }
 
-fn join_lossy(record: &csv::ByteRecord, delimiter: u8) -> String {
+/// The record as a quarantine line shows it: its fields re-joined with the delimiter.
+pub fn join_lossy(record: &csv::ByteRecord, delimiter: u8) -> String {
     let parts: Vec<String> = record
         .iter()
         .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -320,82 +345,165 @@ pub fn build(
     schema: &Schema,
     delimiter: u8,
 ) -> Result<SilverManifest, DataError> {
-    let bronze: BronzeManifest = manifest::read("bronze", bronze_dir)?;
-    let bronze_path = bronze_dir.join(&bronze.data.file);
-    let file = std::fs::File::open(&bronze_path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => DataError::MissingLayer {
-            layer: "bronze",
-            path: bronze_path.clone(),
-        },
-        _ => io_error(&bronze_path)(source),
-    })?;
-    let mut input = HashingReader::new(file);
-
-    let arrow = columnar::silver_schema(schema);
-    let mut data = Encoder::create(silver_dir, arrow.clone())?;
-    let mut quarantine = csv::Writer::from_writer(
-        AtomicWriter::create_in(silver_dir).map_err(io_error(silver_dir))?,
-    );
-    quarantine.write_record(["line", "reason", "record"])?;
-    let mut logged = 0;
+    let bronze = Bronze::open(bronze_dir)?;
+    let mut writer = Writer::create(silver_dir, schema)?;
+    let mut input = bronze.reader()?;
     let rows = clean(&mut input, schema, delimiter, |chunk| {
         for row in &chunk.quarantined {
-            if logged < SHOWN {
-                tracing::warn!(line = row.line, reason = %row.reason, "row quarantined");
-            }
-            logged += 1;
-            quarantine.write_record([row.line.to_string().as_str(), &row.reason, &row.record])?;
+            writer.quarantine(row)?;
         }
         if !chunk.values.is_empty() {
-            data.write(columnar::rows_to_batch(schema, &arrow, &chunk.values))?;
+            let batch = columnar::rows_to_batch(schema, writer.arrow_schema(), &chunk.values);
+            writer.rows(batch)?;
         }
         Ok(())
     })?;
-    manifest::check_hash("bronze", bronze_path, &bronze.data, input.finish())?;
-    if logged > SHOWN {
-        tracing::warn!(
-            "{} more rows quarantined, see {QUARANTINE_FILE}",
-            logged - SHOWN
-        );
-    }
-    // Bronze counted rows independently; a disagreement would mean rows were lost.
-    if rows.bronze_rows != bronze.data.rows
-        || rows.bronze_rows != rows.silver_rows + rows.quarantined + rows.duplicates
-    {
-        return Err(DataError::CorruptLayer {
-            layer: "silver",
-            path: silver_dir.to_owned(),
-            message: format!(
-                "row accounting does not add up: {rows:?}, bronze manifest says {}",
-                bronze.data.rows
-            ),
-        });
+    bronze.check(input)?;
+    writer.commit(&bronze.manifest, rows)
+}
+
+/// The bronze layer a silver build reads: its manifest and its data file.
+pub struct Bronze {
+    pub manifest: BronzeManifest,
+    pub path: PathBuf,
+}
+
+impl Bronze {
+    /// Reads the bronze manifest in `bronze_dir`.
+    pub fn open(bronze_dir: &Path) -> Result<Self, DataError> {
+        let manifest: BronzeManifest = manifest::read("bronze", bronze_dir)?;
+        let path = bronze_dir.join(&manifest.data.file);
+        Ok(Self { manifest, path })
     }
 
-    let data = data.commit(silver_dir, DATA_FILE)?;
-    let quarantine_path = silver_dir.join(QUARANTINE_FILE);
-    let quarantine = quarantine
-        .into_inner()
-        .map_err(|err| io_error(&quarantine_path)(err.into_error()))?
-        .commit(&quarantine_path)
-        .map_err(io_error(&quarantine_path))?;
-    let manifest = SilverManifest {
-        layer: "silver".to_owned(),
-        created_at: time::now_rfc3339(),
-        parent_sha256: bronze.data.sha256,
-        schema: SchemaSummary::of(schema),
-        data,
-        quarantine: manifest::written_entry(
-            QUARANTINE_FILE,
+    /// Opens the data file; its bytes are hashed as they are read, for [`Bronze::check`].
+    pub fn reader(&self) -> Result<HashingReader<std::fs::File>, DataError> {
+        let file = std::fs::File::open(&self.path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => DataError::MissingLayer {
+                layer: "bronze",
+                path: self.path.clone(),
+            },
+            _ => io_error(&self.path)(source),
+        })?;
+        Ok(HashingReader::new(file))
+    }
+
+    /// Fails unless the bytes read through `reader` are those the manifest hashed.
+    pub fn check(&self, reader: HashingReader<std::fs::File>) -> Result<(), DataError> {
+        manifest::check_hash(
+            "bronze",
+            self.path.clone(),
+            &self.manifest.data,
+            reader.finish(),
+        )
+    }
+}
+
+/// Writes a silver layer: valid rows to Parquet and rejected rows to the quarantine as they come,
+/// then the manifest once the row accounting adds up. Every silver engine writes through it, so
+/// their layers cannot differ in form.
+pub struct Writer {
+    dir: PathBuf,
+    schema: Schema,
+    arrow: SchemaRef,
+    data: Encoder,
+    quarantine: csv::Writer<AtomicWriter>,
+    logged: u64,
+}
+
+impl Writer {
+    /// Starts writing a silver layer of `schema` in `silver_dir`.
+    pub fn create(silver_dir: &Path, schema: &Schema) -> Result<Self, DataError> {
+        let arrow = columnar::silver_schema(schema);
+        let data = Encoder::create(silver_dir, arrow.clone())?;
+        let mut quarantine = csv::Writer::from_writer(
+            AtomicWriter::create_in(silver_dir).map_err(io_error(silver_dir))?,
+        );
+        quarantine.write_record(["line", "reason", "record"])?;
+        Ok(Self {
+            dir: silver_dir.to_owned(),
+            schema: schema.clone(),
+            arrow,
+            data,
             quarantine,
-            rows.quarantined,
-            Vec::new(),
-        ),
-        rows,
-    };
-    let path = silver_dir.join(MANIFEST_FILE);
-    fs::write_json_atomic(&path, &manifest).map_err(io_error(&path))?;
-    Ok(manifest)
+            logged: 0,
+        })
+    }
+
+    /// The columns of the silver data file (see [`columnar::silver_schema`]).
+    pub fn arrow_schema(&self) -> &SchemaRef {
+        &self.arrow
+    }
+
+    /// Appends a rejected row; rows come in input order.
+    pub fn quarantine(&mut self, row: &QuarantinedRow) -> Result<(), DataError> {
+        if self.logged < SHOWN {
+            tracing::warn!(line = row.line, reason = %row.reason, "row quarantined");
+        }
+        self.logged += 1;
+        self.quarantine
+            .write_record([row.line.to_string().as_str(), &row.reason, &row.record])?;
+        Ok(())
+    }
+
+    /// Appends valid rows, in input order, with the columns of [`Writer::arrow_schema`].
+    pub fn rows(&mut self, batch: RecordBatch) -> Result<(), DataError> {
+        self.data.write(batch)
+    }
+
+    /// Checks the accounting against bronze's own row count, then commits the files and the manifest.
+    pub fn commit(
+        self,
+        bronze: &BronzeManifest,
+        rows: RowAccounting,
+    ) -> Result<SilverManifest, DataError> {
+        if self.logged > SHOWN {
+            tracing::warn!(
+                "{} more rows quarantined, see {QUARANTINE_FILE}",
+                self.logged - SHOWN
+            );
+        }
+        // Bronze counted rows independently; a disagreement would mean rows were lost.
+        if rows.bronze_rows != bronze.data.rows
+            || rows.bronze_rows != rows.silver_rows + rows.quarantined + rows.duplicates
+            || rows.quarantined != self.logged
+        {
+            return Err(DataError::CorruptLayer {
+                layer: "silver",
+                path: self.dir,
+                message: format!(
+                    "row accounting does not add up: {rows:?}, bronze manifest says {}",
+                    bronze.data.rows
+                ),
+            });
+        }
+        let silver_dir = &self.dir;
+        let data = self.data.commit(silver_dir, DATA_FILE)?;
+        let quarantine_path = silver_dir.join(QUARANTINE_FILE);
+        let quarantine = self
+            .quarantine
+            .into_inner()
+            .map_err(|err| io_error(&quarantine_path)(err.into_error()))?
+            .commit(&quarantine_path)
+            .map_err(io_error(&quarantine_path))?;
+        let manifest = SilverManifest {
+            layer: "silver".to_owned(),
+            created_at: time::now_rfc3339(),
+            parent_sha256: bronze.data.sha256.clone(),
+            schema: SchemaSummary::of(&self.schema),
+            data,
+            quarantine: manifest::written_entry(
+                QUARANTINE_FILE,
+                quarantine,
+                rows.quarantined,
+                Vec::new(),
+            ),
+            rows,
+        };
+        let path = silver_dir.join(MANIFEST_FILE);
+        fs::write_json_atomic(&path, &manifest).map_err(io_error(&path))?;
+        Ok(manifest)
+    }
 }
 
 #[cfg(test)]
