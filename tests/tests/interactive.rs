@@ -79,7 +79,7 @@ fn take_the_preselected_template(session: &mut PtySession, next: &str, keys: &st
 }
 
 /// The prompts after the project name, in the order cargo-generate asks them when the API is on.
-const PROMPTS: [&str; 11] = [
+const PROMPTS: [&str; 12] = [
     "One-line description",
     "License",
     "CI/CD system",
@@ -87,6 +87,7 @@ const PROMPTS: [&str; 11] = [
     "notebooks",
     "Experiment tracking",
     "DVC pipeline",
+    "pipeline engine",
     "HTTP API",
     "Dockerfiles",
     "Kubernetes",
@@ -189,6 +190,7 @@ fn without_the_api_the_questions_that_need_it_are_not_asked() {
         &format!("{DOWN}{ENTER}"),
     );
     answer(&mut session, "DVC pipeline", &format!("{UP}{ENTER}"));
+    answer(&mut session, "pipeline engine", ENTER);
     answer(&mut session, "HTTP API", &format!("{UP}{ENTER}"));
     finish_without_the_api(&mut session);
     let options = Options {
