@@ -20,8 +20,22 @@ use datafusion::prelude::SessionContext;
 pub struct ClusterSettings {
     /// Ballista scheduler, e.g. df://ballista-scheduler:50050 [default: a scheduler and an executor
     /// started in this process]
-    #[arg(long, env = "BALLISTA_SCHEDULER", value_name = "BALLISTA_SCHEDULER")]
+    #[arg(
+        long,
+        env = "BALLISTA_SCHEDULER",
+        value_name = "BALLISTA_SCHEDULER",
+        value_parser = parse_scheduler
+    )]
     pub scheduler: Option<String>,
+}
+
+/// A scheduler URL as Ballista takes it: `df://host:port`.
+fn parse_scheduler(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    match value.strip_prefix("df://") {
+        Some(address) if address.contains(':') && !address.starts_with(':') => Ok(value.to_owned()),
+        _ => Err("expected df://host:port, such as df://ballista-scheduler:50050".to_owned()),
+    }
 }
 
 /// A session on the given scheduler, or on a scheduler and an executor started in this process.
