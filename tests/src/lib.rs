@@ -379,7 +379,10 @@ fn kept(path: &str, options: &Options) -> bool {
     if under("tracking") || under("src/tracking.rs") || under("docs/src/tracking.md") {
         keep &= options.tracking == "mlflow";
     }
-    if under("cluster") {
+    if under("cluster")
+        || under("deployment/docker/ballista")
+        || under("infrastructure/base/ballista")
+    {
         keep &= options.engine == "ballista";
     }
     if [

@@ -32,8 +32,16 @@ fn make_data_cluster_writes_the_layers_make_data_writes() {
     );
     let dir = &project.dir;
 
-    let block = block_after(&dir.join("README.md"), "## Silver on a Ballista cluster", "sh");
-    assert_eq!(block.trim(), "make data-cluster", "the README's command changed");
+    let block = block_after(
+        &dir.join("README.md"),
+        "## Silver on a Ballista cluster",
+        "sh",
+    );
+    assert_eq!(
+        block.trim(),
+        "make data-cluster",
+        "the README's command changed"
+    );
     let output = user_shell_ok(dir, block.trim(), None);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -42,8 +50,14 @@ fn make_data_cluster_writes_the_layers_make_data_writes() {
     );
     let on_cluster = layer_files(dir);
     user_shell_ok(dir, "make data", None);
-    for (file, (cluster, native)) in LAYER_FILES.iter().zip(on_cluster.iter().zip(layer_files(dir))) {
-        assert!(*cluster == native, "{file} differs between make data-cluster and make data");
+    for (file, (cluster, native)) in LAYER_FILES
+        .iter()
+        .zip(on_cluster.iter().zip(layer_files(dir)))
+    {
+        assert!(
+            *cluster == native,
+            "{file} differs between make data-cluster and make data"
+        );
     }
 
     for (scheduler, expected) in [
@@ -56,7 +70,10 @@ fn make_data_cluster_writes_the_layers_make_data_writes() {
             None,
         );
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let errors: Vec<_> = stderr.lines().filter(|line| line.contains("error")).collect();
+        let errors: Vec<_> = stderr
+            .lines()
+            .filter(|line| line.contains("error"))
+            .collect();
         assert!(!output.status.success(), "{scheduler}: {stderr}");
         assert!(
             errors.iter().any(|line| line.contains(expected)) && !stderr.contains("panicked"),

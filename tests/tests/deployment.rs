@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use template_tests::{generate_ok, repo_root};
+use template_tests::{generate_ok, repo_root, run};
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn generate_preset(name: &str) -> template_tests::Generated {
@@ -312,4 +312,120 @@ fn service_preset_overlays_are_production_ready() {
         check_overlay(&project.dir, "service-project", overlay, false);
     }
     check_deploy_dry_run(&project.dir, "service-project");
+}
+
+/// With the Ballista engine: a scheduler (one replica, its Service) and executors on the project's
+/// Ballista image, the datasets volume (ReadWriteMany) mounted by the executors and by every pipeline
+/// step, whose first step runs silver on the scheduler, and NetworkPolicies that let only the
+/// pipeline and the executors reach the scheduler.
+fn check_ballista_overlay(dir: &Path, project: &str, overlay: &str) {
+    let docs = render(dir, overlay);
+    let claim = format!("{project}-datasets");
+    let pvc = named(&docs, "PersistentVolumeClaim", &claim);
+    assert_eq!(
+        list(&pvc["spec"]["accessModes"]),
+        [Yaml::from_str("ReadWriteMany")]
+    );
+    let mounts_claim = |pod: &Yaml| {
+        list(&pod["spec"]["volumes"]).iter().any(|volume| {
+            volume["persistentVolumeClaim"]["claimName"].as_str() == Some(claim.as_str())
+        })
+    };
+
+    let scheduler_name = format!("{project}-ballista-scheduler");
+    let scheduler = named(&docs, "Deployment", &scheduler_name);
+    assert_eq!(scheduler["spec"]["replicas"].as_i64(), Some(1), "{overlay}");
+    assert_eq!(
+        named(&docs, "Service", &scheduler_name)["spec"]["ports"][0]["port"].as_i64(),
+        Some(50050)
+    );
+    let executor = named(&docs, "Deployment", &format!("{project}-ballista-executor"));
+    assert!(
+        mounts_claim(&executor["spec"]["template"]),
+        "{overlay}: executors mount {claim}"
+    );
+    for deployment in [scheduler, executor] {
+        let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+        let image = container["image"].as_str().expect("image");
+        assert!(
+            image.contains(&format!("{project}-ballista:")),
+            "{overlay}: {image}"
+        );
+        if overlay == "prod" {
+            assert!(image.contains('.'), "prod image {image} names no registry");
+        }
+    }
+
+    let cronjob = named(&docs, "CronJob", &format!("{project}-pipeline"));
+    let pod = &cronjob["spec"]["jobTemplate"]["spec"]["template"];
+    assert!(mounts_claim(pod), "{overlay}: the pipeline mounts {claim}");
+    assert_eq!(
+        pod["spec"]["initContainers"][0]["command"][0].as_str(),
+        Some("/app/bin/make_dataset_cluster"),
+        "{overlay}: the first step runs silver on the cluster"
+    );
+    let config = of_kind(&docs, "ConfigMap")
+        .into_iter()
+        .find(|map| {
+            map["metadata"]["name"]
+                .as_str()
+                .is_some_and(|name| name.starts_with(&format!("{project}-pipeline-config")))
+        })
+        .expect("the pipeline's ConfigMap");
+    assert_eq!(
+        config["data"]["BALLISTA_SCHEDULER"].as_str(),
+        Some(format!("df://{scheduler_name}:50050").as_str())
+    );
+    assert_eq!(
+        config["data"]["DATASETS_DIR"].as_str(),
+        Some("/data/datasets")
+    );
+
+    let policy = named(&docs, "NetworkPolicy", &scheduler_name);
+    let clients: Vec<&str> = list(&policy["spec"]["ingress"][0]["from"])
+        .iter()
+        .filter_map(|peer| peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str())
+        .collect();
+    assert_eq!(
+        clients,
+        [
+            format!("{project}-pipeline"),
+            format!("{project}-ballista-executor")
+        ],
+        "{overlay}: who reaches the scheduler"
+    );
+    let pipeline_policy = named(&docs, "NetworkPolicy", &format!("{project}-pipeline"));
+    assert!(
+        list(&pipeline_policy["spec"]["egress"]).iter().any(|rule| {
+            rule["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str()
+                == Some(scheduler_name.as_str())
+        }),
+        "{overlay}: the pipeline reaches the scheduler"
+    );
+}
+
+#[test]
+#[ignore = "slow: renders and lints the Kubernetes overlays of the full preset with the Ballista engine"]
+fn ballista_overlays_run_silver_on_the_cluster() {
+    let project = generate_ok(
+        "ballista-project",
+        &[
+            "--values-file".into(),
+            repo_root().join("examples/full.toml").display().to_string(),
+            "-d".into(),
+            "engine=ballista".into(),
+        ],
+    );
+    for overlay in ["dev", "prod"] {
+        check_ballista_overlay(&project.dir, "ballista-project", overlay);
+    }
+    // kubernetes-validate --strict, checkov, hadolint on the Ballista image, and the rest.
+    run(
+        &repo_root(),
+        "bash",
+        &[
+            "tests/lint/run-linters.sh",
+            &project.dir.display().to_string(),
+        ],
+    );
 }

@@ -9,7 +9,7 @@ Usage: deployment/scripts/build.sh [binaries{% if api and with_docker %}|images|
 Targets:
   binaries        cargo build --release --locked of the whole workspace (the default)
 {%- if api and with_docker %}
-  images          the container images (api{% if web_ui %}, ui{% endif %}, pipeline), from deployment/docker/
+  images          the container images (api{% if web_ui %}, ui{% endif %}, pipeline{% if ballista %}, ballista{% endif %}), from deployment/docker/
                   (needs a promoted model: make all promote), then starts each one
                   and smoke-tests it (smoke_test.sh for the api{% if web_ui %}, GET /health for the ui{% endif %},
                   the schema's data dictionary for the pipeline)
@@ -37,7 +37,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 {%- if api and with_docker %}
 
 # The services of the project, each with an image and a deployment.
-components=(api{% if web_ui %} ui{% endif %} pipeline)
+components=(api{% if web_ui %} ui{% endif %} pipeline{% if ballista %} ballista{% endif %})
 {%- endif %}
 
 target=binaries
@@ -140,6 +140,15 @@ smoke_test_images() {
         die "the pipeline image failed its smoke test"
     fi
     echo "ok    the pipeline image writes the data dictionary"
+{%- if ballista %}
+    local binary
+    for binary in ballista-scheduler ballista-executor; do
+        if ! docker run --rm --read-only --cap-drop ALL --entrypoint "/app/bin/$binary" "$(image_name ballista)" --version; then
+            die "the ballista image's $binary does not start"
+        fi
+    done
+    echo "ok    the ballista image's scheduler and executor start"
+{%- endif %}
 }
 
 build_images() {

@@ -50,7 +50,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 # The services of the project, each with an image and a deployment; and every image, the pipeline's
 # (a CronJob, started on demand) included.
 components=(api{% if web_ui %} ui{% endif %})
-images=("${components[@]}" pipeline)
+images=("${components[@]}" pipeline{% if ballista %} ballista{% endif %})
 {%- endif %}
 
 [[ $# -gt 0 ]] || {
