@@ -571,6 +571,9 @@ async fn metrics_count_requests_predictions_and_the_model_version() {
             env!("CARGO_PKG_VERSION"),
             r#""} 1"#
         ),
+        "process_resident_memory_bytes ",
+        "process_cpu_seconds_total ",
+        "process_open_fds ",
     ] {
         assert!(text.contains(expected), "missing {expected} in\n{text}");
     }

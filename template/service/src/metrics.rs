@@ -1,13 +1,16 @@
-//! The request metrics every server exports at `GET /metrics` in Prometheus' text format:
-//! `http_requests_total{method, route, status}` and the histogram
-//! `http_request_duration_seconds{method, route}`. A server adds its own metrics to the same
-//! process-wide recorder with the `metrics` macros.
+//! The metrics every server exports at `GET /metrics` in Prometheus' text format:
+//! `http_requests_total{method, route, status}`, the histogram
+//! `http_request_duration_seconds{method, route}`, and the process's own (`process_cpu_seconds_total`,
+//! `process_resident_memory_bytes`, `process_open_fds`, `process_threads`, ...; read at each
+//! scrape). A server adds its own metrics to the same process-wide recorder with the `metrics`
+//! macros.
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_process::Collector;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -23,6 +26,7 @@ const LATENCY_BUCKETS: [f64; 16] = [
 #[derive(Clone)]
 pub struct HttpMetrics {
     handle: PrometheusHandle,
+    process: Collector,
 }
 
 impl HttpMetrics {
@@ -52,15 +56,18 @@ impl HttpMetrics {
                 metrics::Unit::Seconds,
                 "HTTP request latency by method and route."
             );
+            Collector::default().describe();
             handle
         });
         Self {
             handle: handle.clone(),
+            process: Collector::default(),
         }
     }
 
-    /// The Prometheus text exposition of every metric.
+    /// The Prometheus text exposition of every metric, the process's read now.
     pub fn render(&self) -> String {
+        self.process.collect();
         self.handle.render()
     }
 

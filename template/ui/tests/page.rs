@@ -87,6 +87,7 @@ async fn metrics_count_the_page_requests_per_route() {
     for expected in [
         r#"http_requests_total{method="GET",route="/",status="200"}"#,
         r#"http_request_duration_seconds_bucket{method="GET",route="/",le="0.1"}"#,
+        "process_resident_memory_bytes ",
     ] {
         assert!(text.contains(expected), "missing {expected} in\n{text}");
     }
