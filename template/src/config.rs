@@ -14,7 +14,10 @@ use clap::{Args, Command, CommandFactory, FromArgMatches};
 use std::path::{Path, PathBuf};
 
 use crate::data::ingest::DataSource;
+use crate::data::layers::{self, Layers, SilverStep};
+use crate::data::{self, DataError};
 use crate::evaluation::Thresholds;
+use crate::schema::{Schema, SchemaError};
 use crate::storage::{Folder, parse_folder};
 use crate::training::{Algorithm, Hyperparameters};
 use crate::utils::paths;
@@ -140,6 +143,38 @@ pub struct SourceSettings {
         default_value = paths::REFERENCE_DIR
     )]
     pub reference_dir: PathBuf,
+}
+
+/// What make_dataset reads and where it writes the layers; make_dataset_cluster shares them.
+#[derive(Debug, Clone, Args)]
+pub struct DatasetSettings {
+    #[command(flatten)]
+    pub source: SourceSettings,
+    #[command(flatten)]
+    pub delimiter: CsvDelimiter,
+    #[command(flatten)]
+    pub datasets: DatasetsDir,
+}
+
+impl DatasetSettings {
+    /// The schema to validate with (DATA_SCHEMA, else config/schema.toml, else the bundled one).
+    pub fn schema(&self) -> Result<Schema, SchemaError> {
+        let (schema, origin) = data::resolve_schema(self.source.schema.as_deref())?;
+        tracing::info!(schema = %origin, "schema loaded");
+        Ok(schema)
+    }
+
+    /// Writes the bronze, silver and gold layers, silver with `silver`.
+    pub fn build_layers(&self, schema: &Schema, silver: SilverStep) -> Result<Layers, DataError> {
+        let inputs = layers::Inputs {
+            source: &self.source.source,
+            schema,
+            delimiter: self.delimiter.delimiter,
+            test_fraction: self.source.test_fraction,
+            seed: self.source.seed,
+        };
+        layers::build(&self.datasets.datasets_dir, &inputs, silver)
+    }
 }
 
 /// The field delimiter of CSV input.

@@ -6,7 +6,6 @@ use clap::Parser;
 use std::process::ExitCode;
 
 use {{crate_name}}::config;
-use {{crate_name}}::data::{self, layers};
 use {{crate_name}}::utils::logging;
 use {{crate_name}}_cluster::ClusterSettings;
 
@@ -15,11 +14,7 @@ use {{crate_name}}_cluster::ClusterSettings;
 #[command(version, about, after_help = config::PRECEDENCE)]
 struct Cli {
     #[command(flatten)]
-    source: config::SourceSettings,
-    #[command(flatten)]
-    delimiter: config::CsvDelimiter,
-    #[command(flatten)]
-    datasets: config::DatasetsDir,
+    dataset: config::DatasetSettings,
     #[command(flatten)]
     cluster: ClusterSettings,
     #[command(flatten)]
@@ -33,9 +28,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     // Ballista logs every plan and task at info.
     cli.log.init_quieting(&["ballista", "datafusion"]);
-    let settings = &cli.source;
-    let (schema, origin) = data::resolve_schema(settings.schema.as_deref())?;
-    tracing::info!(schema = %origin, "schema loaded");
+    let schema = cli.dataset.schema()?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let scheduler = cli.cluster.scheduler.as_deref();
     let ctx = runtime
@@ -44,23 +37,12 @@ fn run(cli: Cli) -> Result<()> {
             Some(url) => format!("cannot connect to the Ballista scheduler {url}"),
             None => "cannot start a Ballista scheduler and executor in this process".to_owned(),
         })?;
-
-    let inputs = layers::Inputs {
-        source: &settings.source,
-        schema: &schema,
-        delimiter: cli.delimiter.delimiter,
-        test_fraction: settings.test_fraction,
-        seed: settings.seed,
-    };
     let on_cluster = |bronze: &_, silver: &_, schema: &_, delimiter| {
         runtime.block_on({{crate_name}}_cluster::silver::build(
             &ctx, bronze, silver, schema, delimiter,
         ))
     };
-    println!(
-        "{}",
-        layers::build(&cli.datasets.datasets_dir, &inputs, &on_cluster)?
-    );
+    println!("{}", cli.dataset.build_layers(&schema, &on_cluster)?);
     Ok(())
 }
 
