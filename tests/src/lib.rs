@@ -420,9 +420,15 @@ pub fn expected_files(options: &Options) -> BTreeSet<String> {
     let template = repo_root().join("template");
     let mut expected: BTreeSet<String> = files(&template)
         .into_iter()
-        .filter(|path| path != "cargo-generate.toml" && !path.starts_with("licenses/"))
+        .filter(|path| {
+            path != "cargo-generate.toml"
+                && !path.starts_with("licenses/")
+                && !path.starts_with("locks/")
+        })
         .filter(|path| kept(path, options))
         .collect();
+    // One of locks/ becomes the project's lock file.
+    expected.insert("Cargo.lock".to_owned());
     let licence_files: &[&str] = match options.license {
         "MIT OR Apache-2.0" => &["LICENSE-MIT", "LICENSE-APACHE"],
         "Proprietary" => &[],
