@@ -352,6 +352,9 @@ fn kept(path: &str, options: &Options) -> bool {
     if under("ui") || under("deployment/docker/ui") || under("infrastructure/base/ui") {
         keep &= web_ui;
     }
+    if under("infrastructure/base/api/ingress.yaml") {
+        keep &= !web_ui;
+    }
     if under("deployment/docker")
         || under(".dockerignore")
         || under(".github/workflows/release.yml")

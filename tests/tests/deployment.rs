@@ -214,6 +214,10 @@ fn check_overlay(dir: &Path, project: &str, overlay: &str, web_ui: bool) {
         ),
         "{overlay}: the monitoring namespace reaches the API"
     );
+    let from_ingress_controller = sources.iter().any(|s| {
+        s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].as_str()
+            == Some("ingress-nginx")
+    });
     if web_ui {
         assert!(
             sources.iter().any(
@@ -222,16 +226,36 @@ fn check_overlay(dir: &Path, project: &str, overlay: &str, web_ui: bool) {
             ),
             "{overlay}: the UI reaches the API"
         );
-        // (3) prod: the TLS secret is issued by cert-manager.
-        if overlay == "prod" {
-            let ingress = named(&docs, "Ingress", &format!("{project}-ui"));
-            assert!(
-                ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
-                    .as_str()
-                    .is_some(),
-                "prod Ingress: no cert-manager issuer"
-            );
-        }
+        assert!(!from_ingress_controller, "{overlay}: the API is internal");
+    } else {
+        assert!(
+            from_ingress_controller,
+            "{overlay}: the API's Ingress reaches it"
+        );
+    }
+    // One Ingress publishes the project: the UI, or the API without one; in prod with TLS from
+    // cert-manager (3).
+    let published = if web_ui { "ui" } else { "api" };
+    let ingresses = of_kind(&docs, "Ingress");
+    assert_eq!(ingresses.len(), 1, "{overlay}: one Ingress");
+    let ingress = named(&docs, "Ingress", &format!("{project}-{published}"));
+    assert_eq!(
+        ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"].as_str(),
+        Some(format!("{project}-{published}").as_str()),
+        "{overlay}: the Ingress routes to the {published} Service"
+    );
+    if overlay == "prod" {
+        assert!(
+            ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
+                .as_str()
+                .is_some(),
+            "prod Ingress: no cert-manager issuer"
+        );
+        assert_eq!(
+            ingress["spec"]["tls"][0]["secretName"].as_str(),
+            Some(format!("{project}-tls").as_str()),
+            "prod Ingress: TLS"
+        );
     }
 }
 

@@ -190,7 +190,6 @@ deploy_kubernetes() {
         kube --namespace "$namespace" rollout status \
             "deployment/{{project-name}}-$component" --timeout=300s
     done
-{%- if web_ui %}
     if [[ $environment == prod ]]; then
         # Without its certificate Secret the Ingress serves the controller's self-signed default:
         # wait for cert-manager to write it (or for it to have been created by hand).
@@ -203,7 +202,6 @@ deploy_kubernetes() {
             waited=$((waited + 5))
         done
     fi
-{%- endif %}
     echo "Deployed to namespace $namespace"
 }
 {%- endif %}
