@@ -99,7 +99,12 @@ impl<'a> Rules<'a> {
     /// The staged columns plus, per schema column, its value, problem and text, and the row's
     /// verdict.
     pub fn checked(&self) -> Vec<Expr> {
-        let mut columns = vec![ident(staging::LINE), ident(FIELDS), ident(staging::RECORD)];
+        let mut columns = vec![
+            ident(staging::LINE),
+            ident(staging::CHUNK),
+            ident(FIELDS),
+            ident(staging::RECORD),
+        ];
         for (index, column) in self.schema.columns.iter().enumerate() {
             let cell = Cell::new(self, index);
             columns.push(cell.value(column).alias(names::value(index)));

@@ -7,6 +7,7 @@ use crate::staging::{self, Staged};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{UInt32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
+use datafusion::arrow::compute::concat_batches;
 use datafusion::error::DataFusionError;
 use datafusion::functions_aggregate::expr_fn::min;
 use datafusion::physical_plan::SendableRecordBatchStream;
@@ -63,14 +64,17 @@ async fn run(
 
     let mut writer = Writer::create(silver_dir, schema)?;
     let mut silver_rows = 0;
+    let mut chunk = Chunk::default();
     let mut rows = stream(distinct_in_input_order(valid, schema)).await?;
     while let Some(batch) = rows.next().await {
         let batch = batch.on_cluster()?;
         silver_rows += batch.num_rows() as u64;
-        writer.rows(RecordBatch::try_new(
-            writer.arrow_schema().clone(),
-            batch.columns().to_vec(),
-        )?)?;
+        for rows in chunk.add(&batch) {
+            writer.rows(rows_of(&writer, &rows)?)?;
+        }
+    }
+    if let Some(rows) = chunk.finish() {
+        writer.rows(rows_of(&writer, &rows)?)?;
     }
 
     let mut quarantined = 0;
@@ -109,7 +113,10 @@ fn distinct_in_input_order(
     let values: Vec<_> = (0..schema.columns.len())
         .map(|index| ident(names::value(index)))
         .collect();
-    let first_line = min(ident(staging::LINE)).alias(staging::LINE);
+    let first = vec![
+        min(ident(staging::LINE)).alias(staging::LINE),
+        min(ident(staging::CHUNK)).alias(staging::CHUNK),
+    ];
     let columns = schema.columns.iter().enumerate().map(|(index, column)| {
         let data_type = match column.kind {
             ColumnKind::Numeric { .. } => arrow_schema::DataType::Float64,
@@ -118,9 +125,55 @@ fn distinct_in_input_order(
         cast(ident(names::value(index)), data_type).alias(&column.name)
     });
     valid
-        .aggregate(values, vec![first_line])?
+        .aggregate(values, first)?
         .sort(vec![ident(staging::LINE).sort(true, false)])?
-        .select(columns.collect::<Vec<_>>())
+        .select(columns.chain([ident(staging::CHUNK)]).collect::<Vec<_>>())
+}
+
+/// Regroups the rows streamed back by the chunk native silver would have read them in: native
+/// silver writes one batch per chunk, and the same batches give the same Parquet bytes.
+#[derive(Default)]
+struct Chunk {
+    number: Option<u64>,
+    rows: Vec<RecordBatch>,
+}
+
+impl Chunk {
+    /// Takes rows in input order (the last column: their chunk); returns the chunks they complete.
+    fn add(&mut self, batch: &RecordBatch) -> Vec<RecordBatch> {
+        let numbers = batch
+            .column(batch.num_columns() - 1)
+            .as_primitive::<UInt64Type>();
+        let mut complete = Vec::new();
+        let mut start = 0;
+        while start < batch.num_rows() {
+            let number = numbers.value(start);
+            let end = (start..batch.num_rows())
+                .find(|&row| numbers.value(row) != number)
+                .unwrap_or(batch.num_rows());
+            if self.number != Some(number) {
+                complete.extend(self.finish());
+                self.number = Some(number);
+            }
+            self.rows.push(batch.slice(start, end - start));
+            start = end;
+        }
+        complete
+    }
+
+    /// The rows of the current chunk, if any, as one batch.
+    fn finish(&mut self) -> Option<RecordBatch> {
+        self.number = None;
+        let rows = std::mem::take(&mut self.rows);
+        let first = rows.first()?;
+        Some(concat_batches(&first.schema(), &rows).expect("slices of one stream share a schema"))
+    }
+}
+
+/// A chunk's rows as the silver file's columns (without the chunk number).
+fn rows_of(writer: &Writer, rows: &RecordBatch) -> Result<RecordBatch, DataError> {
+    let values = rows.columns()[..rows.num_columns() - 1].to_vec();
+    Ok(RecordBatch::try_new(writer.arrow_schema().clone(), values)?)
 }
 
 /// The quarantine lines of a batch of rejected rows, each reason worded by the core library.
@@ -229,7 +282,8 @@ impl<T> OnCluster<T> for Result<T, DataFusionError> {
     fn on_cluster(self) -> Result<T, DataError> {
         self.map_err(|err| DataError::Engine {
             engine: "Ballista",
-            message: err.to_string(),
+            // One line, as every error of the pipeline.
+            message: err.to_string().replace('\n', " "),
         })
     }
 }

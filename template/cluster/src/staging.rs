@@ -1,14 +1,15 @@
 //! Bronze as a table the cluster can scan. The bronze CSV is read by the core library's reader, the
 //! one native silver uses, so lines, quoting, CRLF and rows of the wrong width read identically, into
-//! a Parquet file of one row per record: its line, its number of fields, the record as a quarantine
-//! line shows it, and the raw bytes of each schema column's cell.
+//! a Parquet file of one row per record: its line, the chunk native silver reads it in, its number
+//! of fields, the record as a quarantine line shows it, and the raw bytes of each schema column's
+//! cell.
 //!
 //! Parsing the CSV is the one step that does not run on the cluster: DataFusion's CSV reader fails
 //! as a whole on a row with too many fields and does not know line numbers, so silver could not
 //! quarantine and report what the native path does.
 
 use arrow_array::builder::{BinaryBuilder, StringBuilder, UInt32Builder, UInt64Builder};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, RecordBatch, UInt64Array};
 use arrow_schema::{DataType, Field, SchemaRef};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +21,9 @@ use {{crate_name}}::schema::Schema;
 
 /// The record's 1-based line in the bronze file (the header is line 1).
 pub const LINE: &str = "line";
+/// Which chunk of [`CHUNK_ROWS`]({{crate_name}}::data::columnar::CHUNK_ROWS) records native silver reads the record in: silver's Parquet file is
+/// written a chunk at a time, so writing the same chunks gives the same bytes.
+pub const CHUNK: &str = "chunk";
 /// How many fields the record has.
 pub const FIELDS: &str = "fields";
 /// The record's fields re-joined with the delimiter.
@@ -57,14 +61,16 @@ pub fn stage(
     let arrow = staged_schema(schema);
     let mut file = Encoder::create(dir, arrow.clone())?;
     let mut records = Vec::new();
-    let mut rows = 0;
+    let (mut rows, mut chunk) = (0, 0);
     loop {
         let filled = data::read_chunk(&mut reader, &mut records)?;
         if filled == 0 {
             break;
         }
         rows += filled as u64;
-        file.write(to_batch(&arrow, &records[..filled], &positions, delimiter))?;
+        let records = &records[..filled];
+        file.write(to_batch(&arrow, records, chunk, &positions, delimiter))?;
+        chunk += 1;
     }
     drop(reader);
     bronze.check(input)?;
@@ -79,6 +85,7 @@ pub fn stage(
 fn staged_schema(schema: &Schema) -> SchemaRef {
     let mut fields = vec![
         Field::new(LINE, DataType::UInt64, false),
+        Field::new(CHUNK, DataType::UInt64, false),
         Field::new(FIELDS, DataType::UInt32, false),
         Field::new(RECORD, DataType::Utf8, false),
     ];
@@ -89,6 +96,7 @@ fn staged_schema(schema: &Schema) -> SchemaRef {
 fn to_batch(
     arrow: &SchemaRef,
     records: &[csv::ByteRecord],
+    chunk: u64,
     positions: &[usize],
     delimiter: u8,
 ) -> RecordBatch {
@@ -102,6 +110,7 @@ fn to_batch(
     }
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(lines.finish()),
+        Arc::new(UInt64Array::from_value(chunk, records.len())),
         Arc::new(fields.finish()),
         Arc::new(joined.finish()),
     ];

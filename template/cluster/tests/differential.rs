@@ -80,6 +80,47 @@ fn assert_same(native: &Built, cluster: &Built) {
     assert!(cluster.test == native.test, "the gold test splits differ");
 }
 
+/// More rows than two of the chunks native silver reads, with bad rows and duplicates spread over
+/// them: the silver file is written a chunk at a time, so this is where its bytes could differ.
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_over_several_chunks_give_the_same_files() {
+    let species = ["Adelie", "Chinstrap", "Gentoo"];
+    let mut csv = String::from(
+        "species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year\n",
+    );
+    let rows = 2 * columnar::CHUNK_ROWS + 5_000;
+    for i in 0..rows {
+        // Every 1,009th row repeats one 300 rows back (across chunk boundaries too).
+        let n = if i % 1_009 == 0 && i >= 300 {
+            i - 300
+        } else {
+            i
+        };
+        let bill = if i % 997 == 0 {
+            "n/a".to_owned()
+        } else {
+            format!("{:.1}", 32.0 + (n % 280) as f64 / 10.0)
+        };
+        let island = if i % 2_003 == 0 { "Atlantis" } else { "Dream" };
+        csv += &format!(
+            "{},{island},{bill},{:.1},{},{},{},{}\n",
+            species[n % 3],
+            13.0 + (n % 85) as f64 / 10.0,
+            172 + n % 60,
+            2_700 + n % 3_600,
+            if n % 2 == 0 { "male" } else { "female" },
+            2007 + n % 3
+        );
+    }
+    let (native, cluster) = build_both(csv.as_bytes(), &Schema::bundled(), b',').await;
+    assert_same(&native, &cluster);
+    let accounting = &native.silver.rows;
+    assert!(
+        accounting.quarantined > 100 && accounting.duplicates > 100,
+        "{accounting:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_bundled_sample_gives_the_same_layers() {
     let (native, cluster) = build_both(SAMPLE_CSV, &Schema::bundled(), b',').await;
