@@ -92,7 +92,9 @@ async fn run(
         bronze_rows: staged.rows,
         silver_rows,
         quarantined,
-        duplicates: valid_rows - silver_rows,
+        // More distinct rows than valid ones would be an engine fault: the writer's accounting
+        // check then refuses the layer.
+        duplicates: valid_rows.saturating_sub(silver_rows),
     };
     writer.commit(&bronze.manifest, rows)
 }
